@@ -1,0 +1,90 @@
+//! The command line: one small function per verb (see `../shared/CONTRACT.md` for the contract).
+//!
+//! Exit codes, for every verb: 0 ran and every check held, 1 a safety violation (or a script
+//! expectation did not match), 2 bad input, 3 a liveness violation. A panic is always a bug.
+
+pub mod assign;
+pub mod check;
+pub mod run;
+pub mod script;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Exit code: every check held.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: a safety violation, or a script expectation that did not match.
+pub const EXIT_SAFETY: u8 = 1;
+/// Exit code: bad input (file, flag or configuration).
+pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code: a liveness violation.
+pub const EXIT_LIVENESS: u8 = 3;
+
+/// A failure that ends a verb: the message goes to stderr, the code is the exit code.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: u8,
+    pub message: String,
+}
+
+impl CliError {
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        CliError {
+            code: EXIT_BAD_INPUT,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Parser)]
+#[command(
+    name = "kafkasim",
+    version,
+    about = "Deterministic simulation of Kafka replication and consumer groups",
+    long_about = "Deterministic simulation of Kafka replication and consumer groups.\n\n\
+        Exit codes: 0 every check held; 1 safety violation (or script mismatch); \
+        2 bad input; 3 liveness violation.\n\
+        Set RUST_LOG=kafkasim=debug for a trace of protocol decisions, stamped with simulated \
+        time and node."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Run(run::RunArgs),
+    Check(check::CheckArgs),
+    Assign(assign::AssignArgs),
+    Script(script::ScriptArgs),
+}
+
+/// Parses the command line, runs the verb and turns its outcome into an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            let code = if e.use_stderr() {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_OK
+            };
+            return ExitCode::from(code);
+        }
+    };
+    let outcome = match cli.command {
+        Command::Run(args) => run::main(args),
+        Command::Check(args) => check::main(args),
+        Command::Assign(args) => assign::main(args),
+        Command::Script(args) => script::main(args),
+    };
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("{}", e.message);
+            ExitCode::from(e.code)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! # kafkasim
+//!
+//! A deterministic simulator of Apache Kafka's replication and consumer-group semantics.
+//!
+//! The data's way through the crate:
+//!
+//! ```text
+//! scenario ──► sim builds nodes around role cores ──► every event lands in the history
+//!                                                          │
+//!                             report ◄── checkers read the history
+//! ```
+//!
+//! * [`scenario`]: the TOML format, validated with located errors.
+//! * [`protocol`]: the shared vocabulary (ids, Kafka error names, records, requests, responses).
+//! * Role cores, each a plain struct driven by `(now, input) -> effects`, with no IO, clock or
+//!   randomness of their own: [`broker`] (partition logs, leader/follower replication, high
+//!   watermark, ISR), [`controller`] (broker liveness, leader election), [`client`] (producers,
+//!   readers).
+//! * [`sim`]: the madsim shell. One madsim node per Kafka node moves messages, fires timers and
+//!   injects faults; one (scenario, seed) runs on a fresh seeded runtime on its own thread.
+//! * [`history`]: every event of a run in order, its one-line text form and its hash.
+//! * [`check`]: one invariant per file, fed the history event by event; they never look inside a
+//!   node.
+//! * [`report`]: the JSON report and the human summary.
+//!
+//! Two walls: the role cores never import `sim`, `check` or `report`; `check` reads `history` and
+//! `protocol`, never a node's internals.
+
+#[cfg(not(madsim))]
+compile_error!(
+    "kafkasim must be built with `--cfg madsim` (see .cargo/config.toml; a RUSTFLAGS variable \
+     replaces that setting, so include `--cfg madsim` in it)"
+);
+
+pub mod broker;
+pub mod check;
+pub mod cli;
+pub mod client;
+pub mod controller;
+pub mod history;
+pub mod protocol;
+pub mod report;
+pub mod scenario;
+pub mod sim;

@@ -1,0 +1,251 @@
+//! Requests and responses between nodes, one struct per Kafka API, with Kafka's field names.
+//!
+//! Simplifications against the wire protocol, chosen because they do not change the semantics the
+//! simulator checks: a Produce request carries one partition; metadata is pushed by the controller
+//! and pulled with the broker heartbeat (KRaft's `__cluster_metadata` fetch, collapsed into one
+//! exchange); there are no byte sizes, only record counts.
+
+use super::{BrokerId, ErrorCode, LeaderEpoch, LogEntry, Payload, TopicPartition};
+use serde::{Deserialize, Serialize};
+
+/// What travels on the simulated network. A request carries a correlation id that its response
+/// echoes, as Kafka's request header does.
+#[derive(Clone, Debug)]
+pub enum Message {
+    Request { correlation_id: u64, body: Request },
+    Response { correlation_id: u64, body: Response },
+}
+
+#[derive(Clone, Debug)]
+pub enum Request {
+    BrokerHeartbeat(BrokerHeartbeatRequest),
+    AlterPartition(AlterPartitionRequest),
+    /// One-way: the controller pushes new metadata records to a broker (no response).
+    MetadataPush(MetadataPush),
+    Metadata(MetadataRequest),
+    Produce(ProduceRequest),
+    Fetch(FetchRequest),
+    ListOffsets(ListOffsetsRequest),
+    OffsetsForLeaderEpoch(OffsetsForLeaderEpochRequest),
+}
+
+#[derive(Clone, Debug)]
+pub enum Response {
+    BrokerHeartbeat(BrokerHeartbeatResponse),
+    AlterPartition(AlterPartitionResponse),
+    Metadata(MetadataResponse),
+    Produce(ProduceResponse),
+    Fetch(FetchResponse),
+    ListOffsets(ListOffsetsResponse),
+    OffsetsForLeaderEpoch(OffsetsForLeaderEpochResponse),
+}
+
+impl Request {
+    /// Kafka's API name, for traces.
+    pub fn api_name(&self) -> &'static str {
+        match self {
+            Request::BrokerHeartbeat(_) => "BrokerHeartbeat",
+            Request::AlterPartition(_) => "AlterPartition",
+            Request::MetadataPush(_) => "MetadataPush",
+            Request::Metadata(_) => "Metadata",
+            Request::Produce(_) => "Produce",
+            Request::Fetch(_) => "Fetch",
+            Request::ListOffsets(_) => "ListOffsets",
+            Request::OffsetsForLeaderEpoch(_) => "OffsetsForLeaderEpoch",
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cluster metadata (KRaft records, simplified)
+
+/// One record of the controller's metadata log. Brokers apply them in offset order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MetadataRecord {
+    /// A broker (re)registered with a new incarnation (KRaft's broker epoch).
+    RegisterBroker { broker: BrokerId, incarnation: u64 },
+    /// The broker missed its session or shut down: it may not lead or be in an ISR.
+    FenceBroker { broker: BrokerId },
+    /// The broker heartbeats again and may be elected.
+    UnfenceBroker { broker: BrokerId },
+    /// The full state of one partition after a change (KRaft's PartitionRecord/PartitionChangeRecord).
+    Partition(PartitionState),
+}
+
+/// The controller's view of a partition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionState {
+    pub tp: TopicPartition,
+    pub replicas: Vec<BrokerId>,
+    pub leader: Option<BrokerId>,
+    pub leader_epoch: LeaderEpoch,
+    pub isr: Vec<BrokerId>,
+    /// Bumped on every change, leader or ISR (KIP-497's partition epoch / ZK's zkVersion).
+    pub partition_epoch: i32,
+}
+
+#[derive(Clone, Debug)]
+pub struct BrokerHeartbeatRequest {
+    pub broker: BrokerId,
+    pub incarnation: u64,
+    /// The next metadata offset the broker needs.
+    pub metadata_offset: u64,
+    /// Set by a broker in clean shutdown (KRaft's `wantShutDown`): move leadership away now.
+    pub want_shutdown: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct BrokerHeartbeatResponse {
+    pub error: ErrorCode,
+    /// Metadata records from the requested offset on (bounded batch).
+    pub records: Vec<(u64, MetadataRecord)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct MetadataPush {
+    pub records: Vec<(u64, MetadataRecord)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AlterPartitionRequest {
+    pub broker: BrokerId,
+    pub incarnation: u64,
+    pub tp: TopicPartition,
+    pub leader_epoch: LeaderEpoch,
+    pub partition_epoch: i32,
+    pub new_isr: Vec<BrokerId>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AlterPartitionResponse {
+    pub tp: TopicPartition,
+    pub error: ErrorCode,
+    /// The partition's state after the request (present when `error` is `NONE`).
+    pub state: Option<PartitionState>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client APIs
+
+#[derive(Clone, Debug)]
+pub struct MetadataRequest {
+    pub topics: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PartitionMetadata {
+    pub tp: TopicPartition,
+    pub error: ErrorCode,
+    pub leader: Option<BrokerId>,
+    pub leader_epoch: LeaderEpoch,
+    pub replicas: Vec<BrokerId>,
+    pub isr: Vec<BrokerId>,
+}
+
+#[derive(Clone, Debug)]
+pub struct MetadataResponse {
+    /// Brokers the answering broker believes are alive (unfenced).
+    pub brokers: Vec<BrokerId>,
+    pub partitions: Vec<PartitionMetadata>,
+}
+
+/// `acks`: 0 (no response), 1 (leader append), all / -1 (full ISR).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Acks {
+    None,
+    Leader,
+    All,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProduceRequest {
+    pub tp: TopicPartition,
+    pub acks: Acks,
+    pub timeout_ms: u64,
+    pub entries: Vec<Payload>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProduceResponse {
+    pub tp: TopicPartition,
+    pub error: ErrorCode,
+    /// Offset of the first entry, when appended.
+    pub base_offset: Option<u64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct FetchPartition {
+    pub tp: TopicPartition,
+    pub fetch_offset: u64,
+    /// The fetcher's idea of the leader epoch (KIP-320); `-1` skips the check.
+    pub current_leader_epoch: LeaderEpoch,
+    /// Epoch of the last entry the follower holds (KIP-595 divergence check); `-1` when unknown.
+    pub last_fetched_epoch: LeaderEpoch,
+}
+
+#[derive(Clone, Debug)]
+pub struct FetchRequest {
+    /// `Some(broker)` for a follower's fetch, `None` for a consumer's.
+    pub replica_id: Option<BrokerId>,
+    pub max_wait_ms: u64,
+    pub max_records: u32,
+    pub partitions: Vec<FetchPartition>,
+}
+
+#[derive(Clone, Debug)]
+pub struct FetchPartitionResponse {
+    pub tp: TopicPartition,
+    pub error: ErrorCode,
+    pub high_watermark: u64,
+    pub log_start_offset: u64,
+    /// The leader epoch of the leader that answered.
+    pub leader_epoch: LeaderEpoch,
+    /// Offset of the first entry in `entries`.
+    pub base_offset: u64,
+    pub entries: Vec<LogEntry>,
+}
+
+#[derive(Clone, Debug)]
+pub struct FetchResponse {
+    pub partitions: Vec<FetchPartitionResponse>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OffsetSpec {
+    Earliest,
+    Latest,
+}
+
+#[derive(Clone, Debug)]
+pub struct ListOffsetsRequest {
+    pub tp: TopicPartition,
+    pub spec: OffsetSpec,
+    pub current_leader_epoch: LeaderEpoch,
+}
+
+#[derive(Clone, Debug)]
+pub struct ListOffsetsResponse {
+    pub tp: TopicPartition,
+    pub error: ErrorCode,
+    pub offset: u64,
+    pub leader_epoch: LeaderEpoch,
+}
+
+#[derive(Clone, Debug)]
+pub struct OffsetsForLeaderEpochRequest {
+    pub replica_id: BrokerId,
+    pub tp: TopicPartition,
+    pub current_leader_epoch: LeaderEpoch,
+    /// The epoch whose end offset the follower asks for (its latest epoch).
+    pub leader_epoch: LeaderEpoch,
+}
+
+#[derive(Clone, Debug)]
+pub struct OffsetsForLeaderEpochResponse {
+    pub tp: TopicPartition,
+    pub error: ErrorCode,
+    /// The largest epoch ≤ the requested one that the leader knows (`-1` in the pre-KIP-279 answer).
+    pub leader_epoch: LeaderEpoch,
+    /// The end offset of that epoch (`-1` when unknown).
+    pub end_offset: i64,
+}

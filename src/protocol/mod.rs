@@ -1,0 +1,124 @@
+//! The shared vocabulary of every role: node and partition ids, Kafka's error names, log records,
+//! and the requests and responses that travel between nodes.
+//!
+//! Nothing here does anything; it only names things the way Kafka does, so that the role cores,
+//! the simulator shell, the history and the checkers all speak one language.
+
+pub mod error;
+pub mod message;
+pub mod record;
+
+pub use error::ErrorCode;
+pub use record::{LogEntry, Payload, ProducedValue};
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A broker's id, as in `broker.id` / `node.id`. Brokers are named `b1`, `b2`, ... in scenarios.
+pub type BrokerId = u32;
+
+/// A leader epoch (KIP-101). `-1` means "no epoch", as Kafka's `RecordBatch.NO_PARTITION_LEADER_EPOCH`.
+pub type LeaderEpoch = i32;
+
+/// `RecordBatch.NO_PARTITION_LEADER_EPOCH` / `UNDEFINED_EPOCH`.
+pub const NO_EPOCH: LeaderEpoch = -1;
+
+/// `UNDEFINED_EPOCH_OFFSET` in Kafka's OffsetsForLeaderEpoch response.
+pub const UNDEFINED_OFFSET: i64 = -1;
+
+/// Simulated time in milliseconds since the start of the run.
+pub type Millis = u64;
+
+/// A topic partition, ordered by topic then partition (as Kafka's assignors sort them).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TopicPartition {
+    pub topic: String,
+    pub partition: u32,
+}
+
+impl TopicPartition {
+    pub fn new(topic: impl Into<String>, partition: u32) -> Self {
+        TopicPartition {
+            topic: topic.into(),
+            partition,
+        }
+    }
+}
+
+impl fmt::Display for TopicPartition {
+    /// Kafka prints a partition as `topic-partition`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.topic, self.partition)
+    }
+}
+
+/// Every node of a simulated cluster, named the way scenarios and traces name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum NodeId {
+    /// The (single) controller: `controller`.
+    Controller,
+    /// A broker: `b1`, `b2`, ...
+    Broker(BrokerId),
+    /// A producer client: `p1`, `p2`, ...
+    Producer(u32),
+    /// An assign-mode reader: `r1`, `r2`, ...
+    Reader(u32),
+    /// A group consumer: `c1`, `c2`, ...
+    Consumer(u32),
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NodeId::Controller => write!(f, "controller"),
+            NodeId::Broker(i) => write!(f, "b{i}"),
+            NodeId::Producer(i) => write!(f, "p{i}"),
+            NodeId::Reader(i) => write!(f, "r{i}"),
+            NodeId::Consumer(i) => write!(f, "c{i}"),
+        }
+    }
+}
+
+impl std::str::FromStr for NodeId {
+    type Err = String;
+
+    /// Parses `controller`, `b3`, `p1`, `r2`, `c10`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "controller" {
+            return Ok(NodeId::Controller);
+        }
+        let bad = || format!("`{s}` is not a node name (expected controller, bN, pN, rN or cN)");
+        let (kind, num) = s.split_at(s.char_indices().nth(1).map(|(i, _)| i).ok_or_else(bad)?);
+        let n: u32 = num.parse().map_err(|_| bad())?;
+        if n == 0 {
+            return Err(bad());
+        }
+        match kind {
+            "b" => Ok(NodeId::Broker(n)),
+            "p" => Ok(NodeId::Producer(n)),
+            "r" => Ok(NodeId::Reader(n)),
+            "c" => Ok(NodeId::Consumer(n)),
+            _ => Err(bad()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_names_round_trip() {
+        for n in [
+            NodeId::Controller,
+            NodeId::Broker(3),
+            NodeId::Producer(1),
+            NodeId::Reader(12),
+        ] {
+            assert_eq!(n.to_string().parse::<NodeId>().unwrap(), n);
+        }
+        assert!("b0".parse::<NodeId>().is_err());
+        assert!("x1".parse::<NodeId>().is_err());
+        assert!("".parse::<NodeId>().is_err());
+    }
+}

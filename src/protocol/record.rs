@@ -1,0 +1,50 @@
+//! What a partition log holds: entries stamped with the leader epoch of the leader that appended
+//! them (KIP-101), carrying a payload.
+
+use super::LeaderEpoch;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A value written by a producer. Every value in a run is unique (producer, sequence number), so
+/// checkers can follow one record from its send to every replica and every reader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ProducedValue {
+    /// The producer's index (`p3` is 3).
+    pub producer: u32,
+    /// The producer's own counter, from 0.
+    pub seq: u64,
+}
+
+impl fmt::Display for ProducedValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "p{}:{}", self.producer, self.seq)
+    }
+}
+
+/// The payload of one log entry.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Payload {
+    /// A record from a producer: its unique value and its key (`None` for keyless records).
+    Data {
+        value: ProducedValue,
+        key: Option<u32>,
+    },
+}
+
+impl fmt::Display for Payload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Payload::Data { value, .. } => write!(f, "{value}"),
+        }
+    }
+}
+
+/// One entry of a partition log. Its offset is its position (the log knows its base offset).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// The leader epoch in which the entry was first appended (the batch's partition leader epoch).
+    pub epoch: LeaderEpoch,
+    /// Simulated time at which the leader appended it; drives time-based retention.
+    pub append_time_ms: u64,
+    pub payload: Payload,
+}

@@ -1,0 +1,375 @@
+//! The scenario file format: a cluster, a workload and timed faults, as typed data.
+//!
+//! Every field has Kafka's name (units last) and Kafka's default where Kafka has one; the defaults
+//! that differ from Kafka's are shorter timeouts, chosen so that a few simulated minutes show
+//! several failovers. `deny_unknown_fields` everywhere: a misspelt field is an error, not a silent
+//! default.
+
+use serde::{Deserialize, Serialize};
+
+/// A whole scenario file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short name, used in reports and snapshot names.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// The seed used when `--seed` is not given.
+    #[serde(default)]
+    pub seed: u64,
+    /// How long the workload and the faults run. After it, every fault heals and the cluster must
+    /// converge within `liveness.bound_ms`.
+    pub duration_ms: u64,
+    pub cluster: ClusterConfig,
+    #[serde(default)]
+    pub network: NetworkConfig,
+    #[serde(default, rename = "topic")]
+    pub topics: Vec<TopicConfig>,
+    #[serde(default, rename = "producer")]
+    pub producers: Vec<ProducerConfig>,
+    #[serde(default, rename = "reader")]
+    pub readers: Vec<ReaderConfig>,
+    #[serde(default, rename = "fault")]
+    pub faults: Vec<FaultSpec>,
+    #[serde(default)]
+    pub liveness: LivenessConfig,
+    #[serde(default)]
+    pub limits: Limits,
+    /// Legacy or deliberately broken protocol behaviour, all off by default.
+    #[serde(default)]
+    pub protocol: ProtocolSwitches,
+}
+
+/// Brokers and the replication settings shared by all of them.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterConfig {
+    /// Number of brokers, named b1..bN.
+    pub brokers: u32,
+    /// `broker.session.timeout.ms` (KRaft): the controller fences a broker that has not
+    /// heartbeated for this long. Kafka: 9000.
+    pub broker_session_timeout_ms: u64,
+    /// `broker.heartbeat.interval.ms`. Kafka: 2000.
+    pub broker_heartbeat_interval_ms: u64,
+    /// `replica.lag.time.max.ms`: a follower not caught up for this long leaves the ISR. Kafka: 30000.
+    pub replica_lag_time_max_ms: u64,
+    /// `replica.fetch.wait.max.ms`: how long a leader may park a follower's fetch. Kafka: 500.
+    pub replica_fetch_wait_max_ms: u64,
+    /// `replica.fetch.backoff.ms`: pause after a failed follower fetch. Kafka: 1000.
+    pub replica_fetch_backoff_ms: u64,
+    /// Records per follower fetch response.
+    pub replica_fetch_max_records: u32,
+    /// How often the page cache is flushed to disk; a `power_loss` crash loses what was not.
+    pub flush_interval_ms: u64,
+    /// `replica.high.watermark.checkpoint.interval.ms`. Kafka: 5000.
+    pub hw_checkpoint_interval_ms: u64,
+    /// `log.retention.check.interval.ms`. Kafka: 300000.
+    pub retention_check_interval_ms: u64,
+    /// Timeout of inter-broker and broker-controller requests (`replica.socket.timeout.ms`, ...).
+    pub request_timeout_ms: u64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            brokers: 3,
+            broker_session_timeout_ms: 3000,
+            broker_heartbeat_interval_ms: 500,
+            replica_lag_time_max_ms: 10_000,
+            replica_fetch_wait_max_ms: 500,
+            replica_fetch_backoff_ms: 1000,
+            replica_fetch_max_records: 500,
+            flush_interval_ms: 1000,
+            hw_checkpoint_interval_ms: 5000,
+            retention_check_interval_ms: 5000,
+            request_timeout_ms: 5000,
+        }
+    }
+}
+
+/// The network every message crosses.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkConfig {
+    /// One-way latency, drawn uniformly from [min, max] for each message.
+    pub latency_min_ms: u64,
+    pub latency_max_ms: u64,
+    /// Probability that any message is lost (like a dropped connection: the sender times out).
+    pub loss: f64,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        NetworkConfig {
+            latency_min_ms: 1,
+            latency_max_ms: 5,
+            loss: 0.0,
+        }
+    }
+}
+
+/// A topic and its per-topic configs.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicConfig {
+    pub name: String,
+    pub partitions: u32,
+    pub replication_factor: u32,
+    /// `min.insync.replicas`. Kafka: 1.
+    #[serde(default = "one")]
+    pub min_insync_replicas: u32,
+    /// `unclean.leader.election.enable`. Kafka: false.
+    #[serde(default)]
+    pub unclean_leader_election: bool,
+    /// `retention.ms`: delete records older than this. `None` keeps them forever.
+    #[serde(default)]
+    pub retention_ms: Option<u64>,
+    /// Size-based retention, in records per partition (`retention.bytes` counted in records).
+    #[serde(default)]
+    pub retention_records: Option<u64>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Kafka's `acks`: "all" (or "-1"), "1", "0".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AcksConfig {
+    #[serde(rename = "all", alias = "-1")]
+    All,
+    #[serde(rename = "1")]
+    Leader,
+    #[serde(rename = "0")]
+    None,
+}
+
+/// A producer client: p1, p2, ... in file order.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProducerConfig {
+    pub topic: String,
+    /// Records per simulated second.
+    pub rate_per_s: f64,
+    #[serde(default = "acks_all")]
+    pub acks: AcksConfig,
+    /// Number of distinct keys; 0 means keyless records (sticky partitioner, KIP-480).
+    #[serde(default)]
+    pub keys: u32,
+    /// `linger.ms`. Kafka: 5 (since 4.0).
+    #[serde(default = "five")]
+    pub linger_ms: u64,
+    /// `batch.size`, in records.
+    #[serde(default = "batch_records")]
+    pub batch_records: u32,
+    /// `retries`: how many times a failed batch is sent again. Kafka: effectively unbounded,
+    /// limited by `delivery.timeout.ms`.
+    #[serde(default = "retries")]
+    pub retries: u32,
+    /// `retry.backoff.ms`. Kafka: 100.
+    #[serde(default = "hundred")]
+    pub retry_backoff_ms: u64,
+    /// `request.timeout.ms`. Kafka: 30000.
+    #[serde(default = "request_timeout")]
+    pub request_timeout_ms: u64,
+    /// `delivery.timeout.ms`: give up on a record this long after send. Kafka: 120000.
+    #[serde(default = "delivery_timeout")]
+    pub delivery_timeout_ms: u64,
+    /// When the producer starts and stops sending (simulated ms). `stop_ms` defaults to the end of
+    /// the scenario's duration.
+    #[serde(default)]
+    pub start_ms: u64,
+    #[serde(default)]
+    pub stop_ms: Option<u64>,
+}
+
+fn acks_all() -> AcksConfig {
+    AcksConfig::All
+}
+fn five() -> u64 {
+    5
+}
+fn batch_records() -> u32 {
+    16
+}
+fn retries() -> u32 {
+    1000
+}
+fn hundred() -> u64 {
+    100
+}
+fn request_timeout() -> u64 {
+    5000
+}
+fn delivery_timeout() -> u64 {
+    30_000
+}
+
+/// Kafka's `auto.offset.reset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OffsetReset {
+    Earliest,
+    Latest,
+    None,
+}
+
+/// An assign-mode reader (a consumer with `assign()`, no group): r1, r2, ... in file order.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReaderConfig {
+    pub topic: String,
+    /// Partitions to read; all of the topic's when absent.
+    #[serde(default)]
+    pub partitions: Option<Vec<u32>>,
+    /// Where to start, and what to do on OFFSET_OUT_OF_RANGE (`auto.offset.reset`).
+    #[serde(default = "earliest")]
+    pub auto_offset_reset: OffsetReset,
+    /// `fetch.max.wait.ms`. Kafka: 500.
+    #[serde(default = "fetch_wait")]
+    pub fetch_max_wait_ms: u64,
+    /// `max.poll.records`. Kafka: 500.
+    #[serde(default = "max_poll_records")]
+    pub max_poll_records: u32,
+    /// `request.timeout.ms`.
+    #[serde(default = "request_timeout")]
+    pub request_timeout_ms: u64,
+}
+
+fn earliest() -> OffsetReset {
+    OffsetReset::Earliest
+}
+fn fetch_wait() -> u64 {
+    500
+}
+fn max_poll_records() -> u32 {
+    500
+}
+
+/// How a crashed node goes down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrashMode {
+    /// Clean shutdown: flush, checkpoint, tell the controller (controlled shutdown).
+    Clean,
+    /// The process dies; the OS keeps everything written (page cache survives).
+    Process,
+    /// The machine loses power: whatever was not flushed to disk is gone.
+    PowerLoss,
+}
+
+/// The kinds of timed fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Stop a node (`node`, `mode`).
+    Crash,
+    /// Start a crashed node again (`node`).
+    Restart,
+    /// Split the network (`groups`, or one-way `from` → `to`) for `duration_ms` or until `heal`.
+    Partition,
+    /// End every network partition.
+    Heal,
+    /// Freeze a node like a long GC pause (`node`, `duration_ms`): it neither runs nor answers;
+    /// messages to it wait.
+    Pause,
+    /// Make a node slow (`node`, `extra_latency_ms`, `duration_ms`): every message to or from it is
+    /// delayed.
+    Slow,
+    /// Lose messages on the links `from` → `to` with `probability`, for `duration_ms`.
+    Drop,
+    /// Delay messages on the links `from` → `to` by `extra_latency_ms`, for `duration_ms`.
+    Delay,
+}
+
+/// One timed fault as written in the file. Which fields are required depends on `kind`; the loader
+/// checks them and builds a [`crate::sim::faults::Fault`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    pub at_ms: u64,
+    pub kind: FaultKind,
+    /// A node name (`b2`, `controller`, `p1`), or `leader:TOPIC/PARTITION` for whichever broker the
+    /// controller names leader of that partition when the fault fires.
+    #[serde(default)]
+    pub node: Option<String>,
+    #[serde(default)]
+    pub mode: Option<CrashMode>,
+    /// Partition: the sides of a symmetric split. Nodes not listed stay with the first group.
+    #[serde(default)]
+    pub groups: Option<Vec<Vec<String>>>,
+    /// One-way partition, drop and delay: the sending and receiving nodes.
+    #[serde(default)]
+    pub from: Option<Vec<String>>,
+    #[serde(default)]
+    pub to: Option<Vec<String>>,
+    #[serde(default)]
+    pub duration_ms: Option<u64>,
+    #[serde(default)]
+    pub probability: Option<f64>,
+    #[serde(default)]
+    pub extra_latency_ms: Option<u64>,
+}
+
+/// The convergence demanded once the faults heal (TigerBeetle's liveness mode).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LivenessConfig {
+    /// After `duration_ms`, every fault heals and crashed nodes restart; the cluster must then
+    /// converge within this bound or the run reports a liveness violation (exit 3).
+    pub bound_ms: u64,
+    /// Turn the liveness phase off (the run ends at `duration_ms`).
+    pub check: bool,
+}
+
+impl Default for LivenessConfig {
+    fn default() -> Self {
+        LivenessConfig {
+            bound_ms: 60_000,
+            check: true,
+        }
+    }
+}
+
+/// Bounds on one run, so that every run ends.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// The run stops (with a liveness violation) after this many history events.
+    pub max_events: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_events: 20_000_000,
+        }
+    }
+}
+
+/// Switches that bring back old or deliberately broken protocol behaviour, to show the checkers
+/// fire. Each names the KIP or JIRA it undoes. All false by default.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProtocolSwitches {
+    /// Pre-KIP-101: truncate to the local high watermark on restart or on becoming follower
+    /// (KAFKA-1211).
+    pub truncate_to_high_watermark: bool,
+    /// KIP-101 without KIP-279: OffsetsForLeaderEpoch answers without the epoch (KAFKA-6361).
+    pub kip101_epoch_lookup: bool,
+    /// Pre-KIP-966: the high watermark advances even when the ISR is below min.insync.replicas.
+    pub hw_ignores_min_isr: bool,
+    /// Broken: a follower never truncates when it starts following.
+    pub skip_follower_truncation: bool,
+    /// Broken: the leader advances the high watermark to its own log end offset (ignores followers).
+    pub hw_ignores_followers: bool,
+    /// Broken: the leader may move its high watermark backwards.
+    pub hw_may_decrease: bool,
+    /// Broken: the controller elects any live replica without putting it in the ISR.
+    pub elect_outside_isr: bool,
+    /// Broken: the controller reuses the leader epoch when the leader changes.
+    pub no_epoch_bump: bool,
+    /// Broken: a leader serves consumers records up to its log end offset, not its high watermark.
+    pub fetch_beyond_high_watermark: bool,
+}
