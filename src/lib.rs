@@ -32,13 +32,16 @@ compile_error!(
      replaces that setting, so include `--cfg madsim` in it)"
 );
 
+pub mod assignor;
 pub mod broker;
 pub mod check;
 pub mod cli;
 pub mod client;
 pub mod controller;
+pub mod coordinator;
 pub mod history;
 pub mod protocol;
 pub mod report;
 pub mod scenario;
+pub mod script;
 pub mod sim;
