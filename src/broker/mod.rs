@@ -1,1 +1,432 @@
-//! (being built)
+//! A Kafka broker as a sans-IO core: partition replicas, request handling, follower fetching,
+//! heartbeats to the controller. Driven by [`Broker::handle`] (a message arrived),
+//! [`Broker::tick`] (time passed) and [`Broker::crash`]/[`Broker::recover`]; it answers through
+//! [`Effects`]. It never reads a clock or draws a random number.
+//!
+//! What survives a crash is [`BrokerDisk`]: the logs, the epoch caches, the high-watermark
+//! checkpoint and the broker's incarnation. Everything else is rebuilt from the controller's
+//! metadata after a restart, as a real broker does.
+
+pub mod follower;
+pub mod leader;
+pub mod log;
+pub mod metadata;
+pub mod replica;
+
+use crate::effects::Effects;
+use crate::history::{EventKind, TruncateReason};
+use crate::protocol::message::*;
+use crate::protocol::{BrokerId, Millis, NodeId, TopicPartition};
+use crate::scenario::{ClusterConfig, CrashMode, ProtocolSwitches, TopicConfig};
+use crate::timer::{TimerId, TimerQueue};
+use metadata::MetadataImage;
+use replica::Replica;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// What every broker of a cluster shares: cluster settings, topics, protocol switches.
+#[derive(Clone, Debug)]
+pub struct BrokerConfig {
+    pub cluster: ClusterConfig,
+    pub topics: BTreeMap<String, TopicConfig>,
+    pub switches: ProtocolSwitches,
+}
+
+impl BrokerConfig {
+    pub fn topic(&self, name: &str) -> Option<&TopicConfig> {
+        self.topics.get(name)
+    }
+}
+
+/// What a broker keeps on disk across a crash.
+#[derive(Clone, Debug, Default)]
+pub struct BrokerDisk {
+    pub incarnation: u64,
+    pub replicas: BTreeMap<TopicPartition, Replica>,
+}
+
+/// The broker's timers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Timer {
+    Heartbeat,
+    IsrCheck,
+    Flush,
+    HwCheckpoint,
+    Retention,
+    RequestTimeout(u64),
+    ParkedProduce(u64),
+    ParkedFetch(u64),
+    /// Nothing to do but run `tick` (a follower backoff ended).
+    Wake,
+}
+
+/// An outbound request awaiting its response.
+#[derive(Clone, Debug)]
+enum Inflight {
+    Heartbeat,
+    AlterPartition(TopicPartition),
+    Fetch(BrokerId),
+    OffsetsForLeaderEpoch(TopicPartition),
+}
+
+/// A Kafka broker.
+pub struct Broker {
+    pub id: BrokerId,
+    cfg: Arc<BrokerConfig>,
+    incarnation: u64,
+    replicas: BTreeMap<TopicPartition, Replica>,
+    metadata: MetadataImage,
+    timers: TimerQueue<Timer>,
+    next_correlation_id: u64,
+    inflight: BTreeMap<u64, (Inflight, TimerId)>,
+    leader: leader::LeaderParking,
+    fetchers: follower::Fetchers,
+    shutting_down: bool,
+    wake_scheduled_at: Option<Millis>,
+}
+
+impl Broker {
+    /// Starts a broker from its disk (empty on first start); emits its registration heartbeat.
+    pub fn recover(id: BrokerId, cfg: Arc<BrokerConfig>, disk: BrokerDisk, now: Millis, out: &mut Effects) -> Self {
+        let mut replicas = disk.replicas;
+        for r in replicas.values_mut() {
+            let hw = r.hw_checkpoint.min(r.log.log_end_offset());
+            if cfg.switches.truncate_to_high_watermark && r.truncate_to(hw) {
+                // Pre-KIP-101: a restarting replica cuts its log back to the checkpointed HW.
+                out.event(EventKind::Truncated {
+                    tp: r.tp.clone(),
+                    log_end_offset: r.log.log_end_offset(),
+                    reason: TruncateReason::HighWatermark,
+                });
+            }
+            if r.high_watermark != hw {
+                r.high_watermark = hw;
+                out.event(EventKind::HighWatermark { tp: r.tp.clone(), high_watermark: hw });
+            }
+        }
+        let mut broker = Broker {
+            id,
+            cfg,
+            incarnation: disk.incarnation,
+            replicas,
+            metadata: MetadataImage::default(),
+            timers: TimerQueue::default(),
+            next_correlation_id: 0,
+            inflight: BTreeMap::new(),
+            leader: leader::LeaderParking::default(),
+            fetchers: follower::Fetchers::default(),
+            shutting_down: false,
+            wake_scheduled_at: None,
+        };
+        broker.start_periodic_timers(now);
+        broker.send_heartbeat(now, out);
+        broker
+    }
+
+    /// A new broker whose replicas exist but are empty, for the partitions assigned to it.
+    pub fn fresh_disk(partitions: impl IntoIterator<Item = TopicPartition>) -> BrokerDisk {
+        BrokerDisk {
+            incarnation: 0,
+            replicas: partitions.into_iter().map(|tp| (tp.clone(), Replica::new(tp))).collect(),
+        }
+    }
+
+    fn start_periodic_timers(&mut self, now: Millis) {
+        let c = &self.cfg.cluster;
+        self.timers.schedule(now + c.broker_heartbeat_interval_ms, Timer::Heartbeat);
+        self.timers.schedule(now + (c.replica_lag_time_max_ms / 2).max(1), Timer::IsrCheck);
+        self.timers.schedule(now + c.flush_interval_ms, Timer::Flush);
+        self.timers.schedule(now + c.hw_checkpoint_interval_ms, Timer::HwCheckpoint);
+        self.timers.schedule(now + c.retention_check_interval_ms, Timer::Retention);
+    }
+
+    /// Stops the broker: returns what its disk holds afterwards, per the crash mode, and reports
+    /// what a power loss destroyed.
+    pub fn crash(self, mode: CrashMode, out: &mut Effects) -> BrokerDisk {
+        let mut replicas = self.replicas;
+        for r in replicas.values_mut() {
+            match mode {
+                CrashMode::Clean => {
+                    r.log.flush();
+                    r.hw_checkpoint = r.high_watermark;
+                }
+                CrashMode::Process => {}
+                CrashMode::PowerLoss => {
+                    let before = r.log.log_end_offset();
+                    r.log.lose_unflushed();
+                    if r.log.log_end_offset() != before {
+                        out.event(EventKind::Truncated {
+                            tp: r.tp.clone(),
+                            log_end_offset: r.log.log_end_offset(),
+                            reason: TruncateReason::PowerLoss,
+                        });
+                    }
+                }
+            }
+            r.hw_checkpoint = r.hw_checkpoint.min(r.log.log_end_offset());
+            r.role = replica::Role::Unknown;
+        }
+        BrokerDisk { incarnation: self.incarnation + 1, replicas }
+    }
+
+    /// Begins a clean shutdown: tell the controller to move leadership away (KRaft's
+    /// `wantShutDown` heartbeat). The shell stops the node shortly after.
+    pub fn begin_shutdown(&mut self, now: Millis, out: &mut Effects) {
+        self.shutting_down = true;
+        self.send_heartbeat(now, out);
+    }
+
+    /// The earliest time at which [`Broker::tick`] has something to do.
+    pub fn next_deadline(&self) -> Option<Millis> {
+        self.timers.next_deadline()
+    }
+
+    /// Fires every timer due at `now`.
+    pub fn tick(&mut self, now: Millis, out: &mut Effects) {
+        while let Some(timer) = self.timers.pop_due(now) {
+            self.fire(now, timer, out);
+        }
+        self.send_follower_requests(now, out);
+    }
+
+    fn fire(&mut self, now: Millis, timer: Timer, out: &mut Effects) {
+        let c = self.cfg.cluster.clone();
+        match timer {
+            Timer::Heartbeat => {
+                self.send_heartbeat(now, out);
+                self.timers.schedule(now + c.broker_heartbeat_interval_ms, Timer::Heartbeat);
+            }
+            Timer::IsrCheck => {
+                self.maybe_shrink_isr(now, out);
+                self.timers.schedule(now + (c.replica_lag_time_max_ms / 2).max(1), Timer::IsrCheck);
+            }
+            Timer::Flush => {
+                self.replicas.values_mut().for_each(|r| r.log.flush());
+                self.timers.schedule(now + c.flush_interval_ms, Timer::Flush);
+            }
+            Timer::HwCheckpoint => {
+                self.replicas.values_mut().for_each(|r| r.hw_checkpoint = r.high_watermark);
+                self.timers.schedule(now + c.hw_checkpoint_interval_ms, Timer::HwCheckpoint);
+            }
+            Timer::Retention => {
+                self.apply_retention(now, out);
+                self.timers.schedule(now + c.retention_check_interval_ms, Timer::Retention);
+            }
+            Timer::RequestTimeout(corr) => self.on_request_timeout(now, corr),
+            Timer::ParkedProduce(id) => self.expire_parked_produce(id, out),
+            Timer::ParkedFetch(id) => self.complete_parked_fetch(now, id, out),
+            Timer::Wake => self.wake_scheduled_at = None,
+        }
+    }
+
+    /// Handles one message from `from`.
+    pub fn handle(&mut self, now: Millis, from: NodeId, message: Message, out: &mut Effects) {
+        match message {
+            Message::Request { correlation_id, body } => self.handle_request(now, from, correlation_id, body, out),
+            Message::Response { correlation_id, body } => {
+                if let Some((kind, timer)) = self.inflight.remove(&correlation_id) {
+                    self.timers.cancel(timer);
+                    self.handle_response(now, kind, body, out);
+                }
+            }
+        }
+        self.send_follower_requests(now, out);
+    }
+
+    fn handle_request(&mut self, now: Millis, from: NodeId, corr: u64, body: Request, out: &mut Effects) {
+        let reply = |out: &mut Effects, body: Response| {
+            out.send(from, Message::Response { correlation_id: corr, body });
+        };
+        match body {
+            Request::MetadataPush(push) => self.apply_metadata(now, &push.records, out),
+            Request::Metadata(req) => reply(out, Response::Metadata(self.metadata_response(&req))),
+            Request::Produce(req) => {
+                if let Some(resp) = self.handle_produce(now, from, corr, req, out) {
+                    reply(out, Response::Produce(resp));
+                }
+            }
+            Request::Fetch(req) => self.handle_fetch(now, from, corr, req, out),
+            Request::ListOffsets(req) => reply(out, Response::ListOffsets(self.handle_list_offsets(&req))),
+            Request::OffsetsForLeaderEpoch(req) => {
+                reply(out, Response::OffsetsForLeaderEpoch(self.handle_offsets_for_leader_epoch(&req)))
+            }
+            Request::BrokerHeartbeat(_) | Request::AlterPartition(_) => {
+                tracing::debug!(broker = self.id, "ignoring a controller request sent to a broker");
+            }
+        }
+    }
+
+    fn handle_response(&mut self, now: Millis, kind: Inflight, body: Response, out: &mut Effects) {
+        match (kind, body) {
+            (Inflight::Heartbeat, Response::BrokerHeartbeat(resp)) => self.apply_metadata(now, &resp.records, out),
+            (Inflight::AlterPartition(tp), Response::AlterPartition(resp)) => {
+                self.on_alter_partition_response(now, tp, resp, out)
+            }
+            (Inflight::Fetch(leader), Response::Fetch(resp)) => self.on_fetch_response(now, leader, resp, out),
+            (Inflight::OffsetsForLeaderEpoch(tp), Response::OffsetsForLeaderEpoch(resp)) => {
+                self.on_offsets_for_leader_epoch_response(now, tp, resp, out)
+            }
+            (kind, body) => tracing::warn!(?kind, ?body, "response does not match its request"),
+        }
+    }
+
+    /// Sends a request and remembers it until its response or its timeout.
+    fn send_request(&mut self, now: Millis, to: NodeId, kind: Inflight, body: Request, out: &mut Effects) -> u64 {
+        let corr = self.next_correlation_id;
+        self.next_correlation_id += 1;
+        let timer = self.timers.schedule(now + self.cfg.cluster.request_timeout_ms, Timer::RequestTimeout(corr));
+        self.inflight.insert(corr, (kind, timer));
+        out.send(to, Message::Request { correlation_id: corr, body });
+        corr
+    }
+
+    fn on_request_timeout(&mut self, now: Millis, corr: u64) {
+        let Some((kind, _)) = self.inflight.remove(&corr) else { return };
+        match kind {
+            Inflight::Heartbeat => {}
+            Inflight::AlterPartition(tp) => {
+                if let Some(l) = self.replicas.get_mut(&tp).and_then(|r| r.leader_state_mut()) {
+                    if l.pending.as_ref().is_some_and(|p| p.correlation_id == corr) {
+                        l.pending = None;
+                    }
+                }
+            }
+            Inflight::Fetch(leader) => self.fetchers.failed(now, leader, self.cfg.cluster.replica_fetch_backoff_ms),
+            Inflight::OffsetsForLeaderEpoch(tp) => {
+                let backoff = now + self.cfg.cluster.replica_fetch_backoff_ms;
+                if let Some(f) = self.replicas.get_mut(&tp).and_then(|r| r.follower_state_mut()) {
+                    f.phase = replica::FollowerPhase::Truncating { in_flight: false };
+                    f.backoff_until = backoff;
+                }
+            }
+        }
+    }
+
+    fn send_heartbeat(&mut self, now: Millis, out: &mut Effects) {
+        let req = BrokerHeartbeatRequest {
+            broker: self.id,
+            incarnation: self.incarnation,
+            metadata_offset: self.metadata.next_offset,
+            want_shutdown: self.shutting_down,
+        };
+        self.send_request(now, NodeId::Controller, Inflight::Heartbeat, Request::BrokerHeartbeat(req), out);
+    }
+
+    /// Applies metadata records and acts on every partition whose state changed.
+    fn apply_metadata(&mut self, now: Millis, records: &[(u64, MetadataRecord)], out: &mut Effects) {
+        for state in self.metadata.apply(records) {
+            self.on_partition_state(now, state, out);
+        }
+    }
+
+    /// Kafka's `applyDelta`: become leader or follower when the leader epoch moved on, or take
+    /// the controller's ISR when only it changed.
+    fn on_partition_state(&mut self, now: Millis, state: PartitionState, out: &mut Effects) {
+        let me = self.id;
+        if !state.replicas.contains(&me) {
+            return;
+        }
+        let switches = self.cfg.switches.clone();
+        let Some(r) = self.replicas.get_mut(&state.tp) else { return };
+        let newer_epoch = state.leader_epoch > r.leader_epoch;
+        let tp = state.tp.clone();
+        if state.leader == Some(me) {
+            if newer_epoch || !r.is_leader() {
+                r.make_leader(now, state.leader_epoch, state.isr.clone(), state.replicas.clone(), state.partition_epoch, me);
+                let start = r.leader_state().map(|l| l.epoch_start_offset).unwrap_or(0);
+                out.event(EventKind::BecameLeader {
+                    tp: tp.clone(),
+                    leader_epoch: state.leader_epoch,
+                    epoch_start_offset: start,
+                    isr: state.isr.clone(),
+                });
+                self.maybe_advance_hw(now, &tp, out);
+            } else if let Some(l) = r.leader_state_mut() {
+                if state.partition_epoch > l.partition_epoch {
+                    l.partition_epoch = state.partition_epoch;
+                    l.pending = None;
+                    if l.isr != state.isr {
+                        l.isr = state.isr.clone();
+                        out.event(EventKind::LeaderIsr { tp: tp.clone(), leader_epoch: state.leader_epoch, isr: state.isr });
+                    }
+                    self.maybe_advance_hw(now, &tp, out);
+                }
+            }
+        } else if newer_epoch || r.is_leader() || matches!(r.role, replica::Role::Unknown) {
+            self.leader.fail_produces_for(&tp, out);
+            self.become_follower(state.leader_epoch, state.leader, &tp, &switches, out);
+        }
+    }
+
+    fn become_follower(
+        &mut self,
+        epoch: crate::protocol::LeaderEpoch,
+        leader: Option<BrokerId>,
+        tp: &TopicPartition,
+        switches: &ProtocolSwitches,
+        out: &mut Effects,
+    ) {
+        let Some(r) = self.replicas.get_mut(tp) else { return };
+        let phase = if switches.truncate_to_high_watermark {
+            // Pre-KIP-101 (KAFKA-1211): cut back to the local high watermark, then fetch.
+            if r.truncate_to(r.high_watermark) {
+                out.event(EventKind::Truncated {
+                    tp: tp.clone(),
+                    log_end_offset: r.log.log_end_offset(),
+                    reason: TruncateReason::HighWatermark,
+                });
+            }
+            replica::FollowerPhase::Fetching
+        } else if switches.skip_follower_truncation {
+            replica::FollowerPhase::Fetching
+        } else {
+            replica::FollowerPhase::Truncating { in_flight: false }
+        };
+        r.make_follower(epoch, leader, phase);
+        out.event(EventKind::BecameFollower { tp: tp.clone(), leader_epoch: epoch, leader });
+    }
+
+    fn metadata_response(&self, req: &MetadataRequest) -> MetadataResponse {
+        let partitions = self
+            .metadata
+            .partitions
+            .values()
+            .filter(|s| req.topics.is_empty() || req.topics.contains(&s.tp.topic))
+            .map(|s| PartitionMetadata {
+                tp: s.tp.clone(),
+                error: if s.leader.is_some() {
+                    crate::protocol::ErrorCode::None
+                } else {
+                    crate::protocol::ErrorCode::LeaderNotAvailable
+                },
+                leader: s.leader,
+                leader_epoch: s.leader_epoch,
+                replicas: s.replicas.clone(),
+                isr: s.isr.clone(),
+            })
+            .collect();
+        let brokers = (1..=self.cfg.cluster.brokers).filter(|b| !self.metadata.fenced.contains(b)).collect();
+        MetadataResponse { brokers, partitions }
+    }
+
+    fn apply_retention(&mut self, now: Millis, out: &mut Effects) {
+        for r in self.replicas.values_mut() {
+            let Some(topic) = self.cfg.topics.get(&r.tp.topic) else { continue };
+            let mut target = r.log.log_start_offset();
+            if let Some(ms) = topic.retention_ms {
+                target = target.max(r.log.first_offset_at_or_after(now.saturating_sub(ms)));
+            }
+            if let Some(max) = topic.retention_records {
+                target = target.max(r.log.log_end_offset().saturating_sub(max));
+            }
+            if r.log.advance_log_start(target, r.high_watermark) {
+                out.event(EventKind::LogStartMoved { tp: r.tp.clone(), log_start_offset: r.log.log_start_offset() });
+            }
+        }
+    }
+
+    /// Read-only view of a replica, for tests and the shell's fault targeting.
+    pub fn replica(&self, tp: &TopicPartition) -> Option<&Replica> {
+        self.replicas.get(tp)
+    }
+}

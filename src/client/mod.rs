@@ -1,1 +1,7 @@
-//! (being built)
+//! Kafka clients as sans-IO cores: [`producer::Producer`] and the assign-mode
+//! [`reader::Reader`], sharing a [`metadata::ClientMetadata`] cache of partition leaders.
+
+pub mod metadata;
+pub mod partitioner;
+pub mod producer;
+pub mod reader;

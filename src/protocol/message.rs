@@ -73,7 +73,7 @@ pub enum MetadataRecord {
 }
 
 /// The controller's view of a partition.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PartitionState {
     pub tp: TopicPartition,
     pub replicas: Vec<BrokerId>,

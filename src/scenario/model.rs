@@ -248,7 +248,7 @@ fn max_poll_records() -> u32 {
 }
 
 /// How a crashed node goes down.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CrashMode {
     /// Clean shutdown: flush, checkpoint, tell the controller (controlled shutdown).

@@ -1,0 +1,50 @@
+//! A broker's copy of the cluster metadata: the controller's metadata log applied in offset order
+//! (KRaft's `MetadataImage`). Records arrive pushed or pulled; a gap waits for the next pull.
+
+use crate::protocol::message::{MetadataRecord, PartitionState};
+use crate::protocol::{BrokerId, TopicPartition};
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Clone, Debug, Default)]
+pub struct MetadataImage {
+    /// The next metadata offset this broker needs.
+    pub next_offset: u64,
+    pub partitions: BTreeMap<TopicPartition, PartitionState>,
+    pub fenced: BTreeSet<BrokerId>,
+}
+
+impl MetadataImage {
+    /// Applies `records` that continue the log; returns the partition states that changed, in
+    /// order. Records already applied are skipped; a record past a gap stops the batch.
+    pub fn apply(&mut self, records: &[(u64, MetadataRecord)]) -> Vec<PartitionState> {
+        let mut changed = Vec::new();
+        for (offset, record) in records {
+            if *offset < self.next_offset {
+                continue;
+            }
+            if *offset > self.next_offset {
+                break;
+            }
+            self.next_offset += 1;
+            match record {
+                MetadataRecord::RegisterBroker { .. } => {}
+                MetadataRecord::FenceBroker { broker } => {
+                    self.fenced.insert(*broker);
+                }
+                MetadataRecord::UnfenceBroker { broker } => {
+                    self.fenced.remove(broker);
+                }
+                MetadataRecord::Partition(state) => {
+                    self.partitions.insert(state.tp.clone(), state.clone());
+                    changed.push(state.clone());
+                }
+            }
+        }
+        changed
+    }
+
+    /// Unfenced brokers among `candidates`.
+    pub fn live_brokers(&self, all: impl Iterator<Item = BrokerId>) -> Vec<BrokerId> {
+        all.filter(|b| !self.fenced.contains(b)).collect()
+    }
+}

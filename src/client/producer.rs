@@ -1,0 +1,354 @@
+//! A Kafka producer as a sans-IO core: records at a steady rate, keyed (murmur2) or keyless
+//! (sticky partitioner, KIP-480), batched per partition (`linger.ms`, `batch.size`), one batch in
+//! flight per partition, retried on retriable errors until `retries` or `delivery.timeout.ms`
+//! runs out. Not idempotent: a retry after an ambiguous failure may write a duplicate, as
+//! Kafka's non-idempotent producer does.
+//!
+//! Every batch ends in exactly one outcome event: `Acked` (with its offset), or `SendFailed` —
+//! definite when no attempt can have been appended, otherwise unknown (a timeout, or an error
+//! after append such as NOT_LEADER_OR_FOLLOWER from a parked request: KAFKA-13574). acks=0
+//! batches have no outcome: Kafka never learns one.
+
+use super::metadata::ClientMetadata;
+use super::partitioner;
+use crate::effects::Effects;
+use crate::history::EventKind;
+use crate::protocol::message::*;
+use crate::protocol::{ErrorCode, Millis, NodeId, Payload, ProducedValue, TopicPartition};
+use crate::scenario::{AcksConfig, ProducerConfig};
+use crate::timer::{TimerId, TimerQueue};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+#[derive(Clone, Debug)]
+struct Batch {
+    partition: u32,
+    values: Vec<ProducedValue>,
+    keys: Vec<Option<u32>>,
+    first_send_ms: Option<Millis>,
+    attempts: u32,
+    /// Some attempt may have been appended (its outcome is not definite).
+    maybe_appended: bool,
+    not_before_ms: Millis,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Timer {
+    NextRecord,
+    Linger(u32),
+    RequestTimeout(u64),
+    Wake,
+}
+
+#[derive(Clone, Debug)]
+enum Inflight {
+    Produce(Batch),
+    Metadata,
+}
+
+pub struct Producer {
+    index: u32,
+    cfg: ProducerConfig,
+    tp_topic: String,
+    partitions: u32,
+    stop_ms: Millis,
+    rng: ChaCha8Rng,
+    next_seq: u64,
+    sticky: Option<u32>,
+    open: BTreeMap<u32, (Batch, TimerId)>,
+    ready: BTreeMap<u32, VecDeque<Batch>>,
+    busy: BTreeSet<u32>,
+    metadata: ClientMetadata,
+    inflight: BTreeMap<u64, (Inflight, TimerId)>,
+    next_correlation_id: u64,
+    timers: TimerQueue<Timer>,
+    pending_wake: Option<Millis>,
+}
+
+fn acks(a: AcksConfig) -> Acks {
+    match a {
+        AcksConfig::All => Acks::All,
+        AcksConfig::Leader => Acks::Leader,
+        AcksConfig::None => Acks::None,
+    }
+}
+
+/// Whether Kafka's producer retries this error.
+fn retriable(e: ErrorCode) -> bool {
+    matches!(
+        e,
+        ErrorCode::NotLeaderOrFollower
+            | ErrorCode::NotEnoughReplicas
+            | ErrorCode::NotEnoughReplicasAfterAppend
+            | ErrorCode::RequestTimedOut
+            | ErrorCode::LeaderNotAvailable
+            | ErrorCode::UnknownTopicOrPartition
+            | ErrorCode::NetworkException
+    )
+}
+
+/// Whether a response with this error proves the batch was not appended.
+fn proves_not_appended(e: ErrorCode) -> bool {
+    matches!(e, ErrorCode::NotEnoughReplicas | ErrorCode::UnknownTopicOrPartition | ErrorCode::LeaderNotAvailable)
+}
+
+impl Producer {
+    /// A producer `p{index}` writing to a topic with `partitions` partitions in a cluster of
+    /// `brokers` brokers. `rng` is this producer's own seeded stream (keys, sticky partitions).
+    pub fn new(index: u32, cfg: ProducerConfig, partitions: u32, brokers: u32, duration_ms: Millis, rng: ChaCha8Rng) -> Self {
+        let stop_ms = cfg.stop_ms.unwrap_or(duration_ms).min(duration_ms);
+        let mut timers = TimerQueue::default();
+        timers.schedule(cfg.start_ms, Timer::NextRecord);
+        Producer {
+            index,
+            tp_topic: cfg.topic.clone(),
+            cfg,
+            partitions,
+            stop_ms,
+            rng,
+            next_seq: 0,
+            sticky: None,
+            open: BTreeMap::new(),
+            ready: BTreeMap::new(),
+            busy: BTreeSet::new(),
+            metadata: ClientMetadata::new(brokers, index as usize),
+            inflight: BTreeMap::new(),
+            next_correlation_id: 0,
+            timers,
+            pending_wake: None,
+        }
+    }
+
+    /// Stops producing new records (the workload ended); what is pending is still delivered.
+    pub fn stop(&mut self, now: Millis) {
+        self.stop_ms = self.stop_ms.min(now);
+    }
+
+    /// True when nothing is waiting to be sent or answered.
+    pub fn is_idle(&self) -> bool {
+        self.open.is_empty() && self.ready.values().all(|q| q.is_empty()) && self.busy.is_empty()
+    }
+
+    pub fn next_deadline(&self) -> Option<Millis> {
+        self.timers.next_deadline()
+    }
+
+    pub fn tick(&mut self, now: Millis, out: &mut Effects) {
+        while let Some(t) = self.timers.pop_due(now) {
+            match t {
+                Timer::NextRecord => self.produce_record(now),
+                Timer::Linger(p) => self.seal(p, out),
+                Timer::RequestTimeout(corr) => self.on_timeout(now, corr, out),
+                Timer::Wake => self.pending_wake = None,
+            }
+        }
+        self.send_ready(now, out);
+    }
+
+    /// Makes sure `tick` runs at `at`, without piling up wake-ups.
+    fn wake(&mut self, at: Millis) {
+        if self.pending_wake.is_none_or(|w| w > at) {
+            self.pending_wake = Some(at);
+            self.timers.schedule(at, Timer::Wake);
+        }
+    }
+
+    /// The time of record number `seq` at the configured rate.
+    fn record_time(&self, seq: u64) -> Millis {
+        self.cfg.start_ms + ((seq as f64) * 1000.0 / self.cfg.rate_per_s) as u64
+    }
+
+    fn produce_record(&mut self, now: Millis) {
+        if now >= self.stop_ms {
+            return;
+        }
+        let value = ProducedValue { producer: self.index, seq: self.next_seq };
+        self.next_seq += 1;
+        let key = (self.cfg.keys > 0).then(|| self.rng.gen_range(0..self.cfg.keys));
+        let partition = match key {
+            Some(k) => partitioner::partition_for_key(k, self.partitions),
+            None => *self.sticky.get_or_insert_with(|| self.rng.gen_range(0..self.partitions)),
+        };
+        let linger = now + self.cfg.linger_ms;
+        let entry = self.open.entry(partition).or_insert_with(|| {
+            let batch = Batch {
+                partition,
+                values: Vec::new(),
+                keys: Vec::new(),
+                first_send_ms: None,
+                attempts: 0,
+                maybe_appended: false,
+                not_before_ms: 0,
+            };
+            (batch, self.timers.schedule(linger, Timer::Linger(partition)))
+        });
+        entry.0.values.push(value);
+        entry.0.keys.push(key);
+        if entry.0.values.len() as u32 >= self.cfg.batch_records {
+            let timer = entry.1;
+            self.timers.cancel(timer);
+            self.seal_now(partition);
+        }
+        let next = self.record_time(self.next_seq).max(now);
+        self.timers.schedule(next, Timer::NextRecord);
+    }
+
+    fn seal(&mut self, partition: u32, _out: &mut Effects) {
+        self.seal_now(partition);
+    }
+
+    /// Closes the open batch of `partition`; keyless records then stick to a new partition.
+    fn seal_now(&mut self, partition: u32) {
+        if let Some((batch, _)) = self.open.remove(&partition) {
+            if batch.keys.iter().any(|k| k.is_none()) {
+                self.sticky = None;
+            }
+            self.ready.entry(partition).or_default().push_back(batch);
+        }
+    }
+
+    fn tp(&self, partition: u32) -> TopicPartition {
+        TopicPartition::new(self.tp_topic.clone(), partition)
+    }
+
+    fn send_request(&mut self, now: Millis, to: NodeId, kind: Inflight, body: Request, out: &mut Effects) {
+        let corr = self.next_correlation_id;
+        self.next_correlation_id += 1;
+        let timer = self.timers.schedule(now + self.cfg.request_timeout_ms, Timer::RequestTimeout(corr));
+        self.inflight.insert(corr, (kind, timer));
+        out.send(to, Message::Request { correlation_id: corr, body });
+    }
+
+    /// Sends the head batch of every partition that has a known leader and nothing in flight.
+    fn send_ready(&mut self, now: Millis, out: &mut Effects) {
+        let partitions: Vec<u32> = self.ready.iter().filter(|(_, q)| !q.is_empty()).map(|(p, _)| *p).collect();
+        let mut need_metadata = false;
+        let mut wake: Option<Millis> = None;
+        for p in partitions {
+            if self.busy.contains(&p) {
+                continue;
+            }
+            let head_ready = self.ready[&p].front().is_some_and(|b| b.not_before_ms <= now);
+            if !head_ready {
+                let at = self.ready[&p].front().map(|b| b.not_before_ms).unwrap_or(now);
+                wake = Some(wake.map_or(at, |w: Millis| w.min(at)));
+                continue;
+            }
+            let Some((leader, _)) = self.metadata.leader(p) else {
+                need_metadata = true;
+                continue;
+            };
+            let mut batch = self.ready.get_mut(&p).and_then(|q| q.pop_front()).expect("head checked");
+            self.send_batch(now, leader, &mut batch, out);
+        }
+        if let Some(at) = wake {
+            self.wake(at);
+        }
+        if need_metadata || self.metadata.stale {
+            if !self.metadata.in_flight && !self.metadata.refresh_due(now, self.cfg.retry_backoff_ms) {
+                let at = self.metadata.last_refresh_ms.unwrap_or(now) + self.cfg.retry_backoff_ms;
+                self.wake(at);
+            }
+            self.refresh_metadata(now, out);
+        }
+    }
+
+    fn send_batch(&mut self, now: Millis, leader: u32, batch: &mut Batch, out: &mut Effects) {
+        let tp = self.tp(batch.partition);
+        if batch.first_send_ms.is_none() {
+            batch.first_send_ms = Some(now);
+            out.event(EventKind::Sent { tp: tp.clone(), values: batch.values.clone() });
+        }
+        batch.attempts += 1;
+        let entries = batch
+            .values
+            .iter()
+            .zip(&batch.keys)
+            .map(|(value, key)| Payload::Data { value: *value, key: *key })
+            .collect();
+        let acks = acks(self.cfg.acks);
+        let req = ProduceRequest { tp, acks, timeout_ms: self.cfg.request_timeout_ms, entries };
+        if acks == Acks::None {
+            // Fire and forget: nothing will answer.
+            out.send(NodeId::Broker(leader), Message::Request { correlation_id: u64::MAX, body: Request::Produce(req) });
+            return;
+        }
+        self.busy.insert(batch.partition);
+        self.send_request(now, NodeId::Broker(leader), Inflight::Produce(batch.clone()), Request::Produce(req), out);
+    }
+
+    fn refresh_metadata(&mut self, now: Millis, out: &mut Effects) {
+        if !self.metadata.refresh_due(now, self.cfg.retry_backoff_ms) {
+            return;
+        }
+        self.metadata.in_flight = true;
+        let broker = self.metadata.next_bootstrap();
+        let req = MetadataRequest { topics: vec![self.tp_topic.clone()] };
+        self.send_request(now, NodeId::Broker(broker), Inflight::Metadata, Request::Metadata(req), out);
+    }
+
+    pub fn handle(&mut self, now: Millis, _from: NodeId, message: Message, out: &mut Effects) {
+        let Message::Response { correlation_id, body } = message else { return };
+        let Some((kind, timer)) = self.inflight.remove(&correlation_id) else { return };
+        self.timers.cancel(timer);
+        match (kind, body) {
+            (Inflight::Metadata, Response::Metadata(resp)) => {
+                let topic = self.tp_topic.clone();
+                self.metadata.update(now, &topic, &resp);
+                if self.metadata.stale {
+                    // A partition has no leader yet: ask again after a backoff.
+                    self.wake(now + self.cfg.retry_backoff_ms);
+                }
+            }
+            (Inflight::Produce(batch), Response::Produce(resp)) => self.on_produce_response(now, batch, resp, out),
+            _ => {}
+        }
+        self.send_ready(now, out);
+    }
+
+    fn on_produce_response(&mut self, now: Millis, mut batch: Batch, resp: ProduceResponse, out: &mut Effects) {
+        self.busy.remove(&batch.partition);
+        if resp.error.is_ok() {
+            let base_offset = resp.base_offset.unwrap_or(0);
+            let acks = acks(self.cfg.acks);
+            out.event(EventKind::Acked { tp: resp.tp, acks, base_offset, values: batch.values });
+            return;
+        }
+        if !proves_not_appended(resp.error) {
+            batch.maybe_appended = true;
+        }
+        if matches!(resp.error, ErrorCode::NotLeaderOrFollower | ErrorCode::LeaderNotAvailable) {
+            self.metadata.invalidate(batch.partition);
+        }
+        self.retry_or_fail(now, batch, resp.error, out);
+    }
+
+    fn on_timeout(&mut self, now: Millis, corr: u64, out: &mut Effects) {
+        let Some((kind, _)) = self.inflight.remove(&corr) else { return };
+        match kind {
+            Inflight::Metadata => self.metadata.in_flight = false,
+            Inflight::Produce(mut batch) => {
+                self.busy.remove(&batch.partition);
+                batch.maybe_appended = true;
+                self.metadata.invalidate(batch.partition);
+                self.retry_or_fail(now, batch, ErrorCode::RequestTimedOut, out);
+            }
+        }
+    }
+
+    fn retry_or_fail(&mut self, now: Millis, mut batch: Batch, error: ErrorCode, out: &mut Effects) {
+        let deadline = batch.first_send_ms.unwrap_or(now) + self.cfg.delivery_timeout_ms;
+        if retriable(error) && batch.attempts <= self.cfg.retries && now + self.cfg.retry_backoff_ms < deadline {
+            batch.not_before_ms = now + self.cfg.retry_backoff_ms;
+            self.ready.entry(batch.partition).or_default().push_front(batch);
+            return;
+        }
+        out.event(EventKind::SendFailed {
+            tp: self.tp(batch.partition),
+            values: batch.values,
+            error,
+            definite: !batch.maybe_appended,
+        });
+    }
+}

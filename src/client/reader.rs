@@ -1,0 +1,282 @@
+//! An assign-mode consumer (`KafkaConsumer.assign()`, no group) as a sans-IO core.
+//!
+//! For each assigned partition it finds its start with ListOffsets (`auto.offset.reset`), then
+//! long-polls the leader with Fetch carrying its leader epoch (KIP-320), one request per leader
+//! broker. OFFSET_OUT_OF_RANGE resets the position per `auto.offset.reset` (`none` stops reading
+//! the partition, as Kafka's consumer throws); a moved leader means refreshing metadata.
+//!
+//! Designed to grow into the group consumer: positions and fetching do not care whether the
+//! assignment came from `assign()` or from a rebalance.
+
+use super::metadata::ClientMetadata;
+use crate::effects::Effects;
+use crate::history::EventKind;
+use crate::protocol::message::*;
+use crate::protocol::{BrokerId, ErrorCode, Millis, NodeId, Payload, TopicPartition};
+use crate::scenario::{OffsetReset, ReaderConfig};
+use crate::timer::{TimerId, TimerQueue};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Pause after an error before trying a partition again (`retry.backoff.ms`).
+const RETRY_BACKOFF_MS: Millis = 100;
+
+/// Where the reader is in one partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Position {
+    /// Needs a ListOffsets per the reset policy.
+    Reset(OffsetReset),
+    /// The next offset to fetch.
+    At(u64),
+    /// `auto.offset.reset=none` hit an out-of-range position: Kafka's consumer throws.
+    Failed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Timer {
+    RequestTimeout(u64),
+    Wake,
+}
+
+#[derive(Clone, Debug)]
+enum Inflight {
+    Fetch { partitions: Vec<u32> },
+    ListOffsets(u32),
+    Metadata,
+}
+
+pub struct Reader {
+    cfg: ReaderConfig,
+    positions: BTreeMap<u32, Position>,
+    backoff_until: BTreeMap<u32, Millis>,
+    busy: BTreeSet<u32>,
+    metadata: ClientMetadata,
+    inflight: BTreeMap<u64, (Inflight, TimerId)>,
+    next_correlation_id: u64,
+    timers: TimerQueue<Timer>,
+    pending_wake: Option<Millis>,
+}
+
+impl Reader {
+    /// A reader `r{index}` of `partitions` of its topic, in a cluster of `brokers` brokers.
+    pub fn new(index: u32, cfg: ReaderConfig, partitions: Vec<u32>, brokers: u32) -> Self {
+        let positions = partitions.iter().map(|p| (*p, Position::Reset(cfg.auto_offset_reset))).collect();
+        Reader {
+            cfg,
+            positions,
+            backoff_until: BTreeMap::new(),
+            busy: BTreeSet::new(),
+            metadata: ClientMetadata::new(brokers, index as usize),
+            inflight: BTreeMap::new(),
+            next_correlation_id: 0,
+            timers: TimerQueue::default(),
+            pending_wake: None,
+        }
+    }
+
+    pub fn positions(&self) -> &BTreeMap<u32, Position> {
+        &self.positions
+    }
+
+    pub fn next_deadline(&self) -> Option<Millis> {
+        self.timers.next_deadline()
+    }
+
+    fn tp(&self, partition: u32) -> TopicPartition {
+        TopicPartition::new(self.cfg.topic.clone(), partition)
+    }
+
+    fn wake(&mut self, at: Millis) {
+        if self.pending_wake.is_none_or(|w| w > at) {
+            self.pending_wake = Some(at);
+            self.timers.schedule(at, Timer::Wake);
+        }
+    }
+
+    pub fn tick(&mut self, now: Millis, out: &mut Effects) {
+        while let Some(t) = self.timers.pop_due(now) {
+            match t {
+                Timer::Wake => self.pending_wake = None,
+                Timer::RequestTimeout(corr) => self.on_timeout(now, corr),
+            }
+        }
+        self.poll(now, out);
+    }
+
+    fn send_request(&mut self, now: Millis, to: NodeId, kind: Inflight, body: Request, out: &mut Effects) {
+        let corr = self.next_correlation_id;
+        self.next_correlation_id += 1;
+        let timer = self.timers.schedule(now + self.cfg.request_timeout_ms, Timer::RequestTimeout(corr));
+        self.inflight.insert(corr, (kind, timer));
+        out.send(to, Message::Request { correlation_id: corr, body });
+    }
+
+    /// Sends every request that is due: ListOffsets for partitions to reset, one Fetch per leader.
+    fn poll(&mut self, now: Millis, out: &mut Effects) {
+        let mut fetches: BTreeMap<BrokerId, Vec<FetchPartition>> = BTreeMap::new();
+        let mut need_metadata = false;
+        let idle: Vec<(u32, Position)> = self
+            .positions
+            .iter()
+            .filter(|(p, _)| !self.busy.contains(p))
+            .map(|(p, pos)| (*p, *pos))
+            .collect();
+        for (p, pos) in idle {
+            if let Some(until) = self.backoff_until.get(&p).filter(|u| **u > now).copied() {
+                self.wake(until);
+                continue;
+            }
+            let Some((leader, epoch)) = self.metadata.leader(p) else {
+                need_metadata = pos != Position::Failed;
+                continue;
+            };
+            match pos {
+                Position::Failed => {}
+                Position::Reset(policy) => self.send_list_offsets(now, p, policy, leader, epoch, out),
+                Position::At(offset) => fetches.entry(leader).or_default().push(FetchPartition {
+                    tp: self.tp(p),
+                    fetch_offset: offset,
+                    current_leader_epoch: epoch,
+                    last_fetched_epoch: crate::protocol::NO_EPOCH,
+                }),
+            }
+        }
+        for (broker, partitions) in fetches {
+            let ids: Vec<u32> = partitions.iter().map(|p| p.tp.partition).collect();
+            self.busy.extend(ids.iter().copied());
+            let req = FetchRequest {
+                replica_id: None,
+                max_wait_ms: self.cfg.fetch_max_wait_ms,
+                max_records: self.cfg.max_poll_records,
+                partitions,
+            };
+            self.send_request(now, NodeId::Broker(broker), Inflight::Fetch { partitions: ids }, Request::Fetch(req), out);
+        }
+        if need_metadata {
+            self.refresh_metadata(now, out);
+        }
+    }
+
+    fn send_list_offsets(&mut self, now: Millis, p: u32, policy: OffsetReset, leader: BrokerId, epoch: i32, out: &mut Effects) {
+        let spec = match policy {
+            OffsetReset::Earliest => OffsetSpec::Earliest,
+            OffsetReset::Latest => OffsetSpec::Latest,
+            OffsetReset::None => {
+                // No committed position to fall back on and no reset allowed.
+                self.positions.insert(p, Position::Failed);
+                return;
+            }
+        };
+        self.busy.insert(p);
+        let req = ListOffsetsRequest { tp: self.tp(p), spec, current_leader_epoch: epoch };
+        self.send_request(now, NodeId::Broker(leader), Inflight::ListOffsets(p), Request::ListOffsets(req), out);
+    }
+
+    fn refresh_metadata(&mut self, now: Millis, out: &mut Effects) {
+        if !self.metadata.refresh_due(now, RETRY_BACKOFF_MS) {
+            if !self.metadata.in_flight {
+                self.wake(self.metadata.last_refresh_ms.unwrap_or(now) + RETRY_BACKOFF_MS);
+            }
+            return;
+        }
+        self.metadata.in_flight = true;
+        let broker = self.metadata.next_bootstrap();
+        let req = MetadataRequest { topics: vec![self.cfg.topic.clone()] };
+        self.send_request(now, NodeId::Broker(broker), Inflight::Metadata, Request::Metadata(req), out);
+    }
+
+    fn on_timeout(&mut self, now: Millis, corr: u64) {
+        let Some((kind, _)) = self.inflight.remove(&corr) else { return };
+        self.release(now, kind, true);
+    }
+
+    /// Frees the partitions of a finished request; after a failure they back off and the
+    /// metadata is refreshed.
+    fn release(&mut self, now: Millis, kind: Inflight, failed: bool) {
+        let parts = match kind {
+            Inflight::Fetch { partitions, .. } => partitions,
+            Inflight::ListOffsets(p) => vec![p],
+            Inflight::Metadata => {
+                self.metadata.in_flight = false;
+                return;
+            }
+        };
+        for p in parts {
+            self.busy.remove(&p);
+            if failed {
+                self.backoff(now, p);
+            }
+        }
+    }
+
+    fn backoff(&mut self, now: Millis, p: u32) {
+        self.backoff_until.insert(p, now + RETRY_BACKOFF_MS);
+        self.metadata.invalidate(p);
+    }
+
+    pub fn handle(&mut self, now: Millis, _from: NodeId, message: Message, out: &mut Effects) {
+        let Message::Response { correlation_id, body } = message else { return };
+        let Some((kind, timer)) = self.inflight.remove(&correlation_id) else { return };
+        self.timers.cancel(timer);
+        match (&kind, body) {
+            (Inflight::Metadata, Response::Metadata(resp)) => {
+                let topic = self.cfg.topic.clone();
+                self.metadata.update(now, &topic, &resp);
+            }
+            (Inflight::ListOffsets(p), Response::ListOffsets(resp)) => self.on_list_offsets(now, *p, resp, out),
+            (Inflight::Fetch { .. }, Response::Fetch(resp)) => {
+                for part in resp.partitions {
+                    self.on_fetched(now, part, out);
+                }
+            }
+            _ => {}
+        }
+        self.release(now, kind, false);
+        self.poll(now, out);
+    }
+
+    fn on_list_offsets(&mut self, now: Millis, p: u32, resp: ListOffsetsResponse, out: &mut Effects) {
+        if !resp.error.is_ok() {
+            self.backoff(now, p);
+            return;
+        }
+        let reason = match self.positions.get(&p) {
+            Some(Position::Reset(policy)) => format!("auto.offset.reset={policy:?}").to_lowercase(),
+            _ => return,
+        };
+        self.positions.insert(p, Position::At(resp.offset));
+        out.event(EventKind::PositionReset { tp: resp.tp, offset: resp.offset, reason });
+    }
+
+    fn on_fetched(&mut self, now: Millis, part: FetchPartitionResponse, out: &mut Effects) {
+        let p = part.tp.partition;
+        let Some(Position::At(position)) = self.positions.get(&p).copied() else { return };
+        match part.error {
+            ErrorCode::None if part.base_offset == position => {}
+            ErrorCode::None => return,
+            ErrorCode::OffsetOutOfRange => {
+                self.positions.insert(p, Position::Reset(self.cfg.auto_offset_reset));
+                if self.cfg.auto_offset_reset == OffsetReset::None {
+                    self.positions.insert(p, Position::Failed);
+                    out.event(EventKind::PositionReset { tp: part.tp, offset: position, reason: "OFFSET_OUT_OF_RANGE with auto.offset.reset=none".into() });
+                }
+                return;
+            }
+            _ => {
+                self.backoff(now, p);
+                return;
+            }
+        }
+        if part.entries.is_empty() {
+            return;
+        }
+        let values = part
+            .entries
+            .iter()
+            .map(|e| match &e.payload {
+                Payload::Data { value, .. } => *value,
+            })
+            .collect::<Vec<_>>();
+        self.positions.insert(p, Position::At(position + values.len() as u64));
+        out.event(EventKind::Polled { tp: part.tp, base_offset: position, values, high_watermark: part.high_watermark });
+    }
+}
