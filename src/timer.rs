@@ -17,7 +17,10 @@ pub struct TimerQueue<T> {
 
 impl<T> Default for TimerQueue<T> {
     fn default() -> Self {
-        TimerQueue { timers: BTreeMap::new(), next_seq: 0 }
+        TimerQueue {
+            timers: BTreeMap::new(),
+            next_seq: 0,
+        }
     }
 }
 

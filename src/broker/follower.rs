@@ -30,12 +30,18 @@ impl Fetchers {
     }
 
     fn ready(&self, now: Millis, leader: BrokerId) -> bool {
-        self.sessions.get(&leader).is_none_or(|s| !s.in_flight && s.backoff_until <= now)
+        self.sessions
+            .get(&leader)
+            .is_none_or(|s| !s.in_flight && s.backoff_until <= now)
     }
 
     /// The earliest backoff end still ahead of `now`.
     pub fn next_backoff_end(&self, now: Millis) -> Option<Millis> {
-        self.sessions.values().filter(|s| !s.in_flight && s.backoff_until > now).map(|s| s.backoff_until).min()
+        self.sessions
+            .values()
+            .filter(|s| !s.in_flight && s.backoff_until > now)
+            .map(|s| s.backoff_until)
+            .min()
     }
 }
 
@@ -46,8 +52,12 @@ impl Broker {
         self.send_epoch_lookups(now, out);
         let mut by_leader: BTreeMap<BrokerId, Vec<FetchPartition>> = BTreeMap::new();
         for r in self.replicas.values() {
-            let super::replica::Role::Follower(f) = &r.role else { continue };
-            let (Some(leader), FollowerPhase::Fetching) = (f.leader, f.phase) else { continue };
+            let super::replica::Role::Follower(f) = &r.role else {
+                continue;
+            };
+            let (Some(leader), FollowerPhase::Fetching) = (f.leader, f.phase) else {
+                continue;
+            };
             if f.backoff_until > now || !self.fetchers.ready(now, leader) {
                 continue;
             }
@@ -65,7 +75,13 @@ impl Broker {
                 max_records: self.cfg.cluster.replica_fetch_max_records,
                 partitions,
             };
-            self.send_request(now, NodeId::Broker(leader), Inflight::Fetch(leader), Request::Fetch(req), out);
+            self.send_request(
+                now,
+                NodeId::Broker(leader),
+                Inflight::Fetch(leader),
+                Request::Fetch(req),
+                out,
+            );
             self.fetchers.sessions.entry(leader).or_default().in_flight = true;
         }
         if let Some(at) = self.fetchers.next_backoff_end(now) {
@@ -87,7 +103,8 @@ impl Broker {
             .values()
             .filter_map(|r| match &r.role {
                 super::replica::Role::Follower(f)
-                    if f.phase == (FollowerPhase::Truncating { in_flight: false }) && f.backoff_until <= now =>
+                    if f.phase == (FollowerPhase::Truncating { in_flight: false })
+                        && f.backoff_until <= now =>
                 {
                     f.leader.map(|l| (r.tp.clone(), l))
                 }
@@ -133,8 +150,11 @@ impl Broker {
     ) {
         let kip101 = self.cfg.switches.kip101_epoch_lookup;
         let backoff = now + self.cfg.cluster.replica_fetch_backoff_ms;
-        let Some(r) = self.replicas.get_mut(&tp) else { return };
-        if !matches!(r.follower_state_mut(), Some(f) if f.phase == (FollowerPhase::Truncating { in_flight: true })) {
+        let Some(r) = self.replicas.get_mut(&tp) else {
+            return;
+        };
+        if !matches!(r.follower_state_mut(), Some(f) if f.phase == (FollowerPhase::Truncating { in_flight: true }))
+        {
             return;
         }
         if !resp.error.is_ok() {
@@ -152,23 +172,44 @@ impl Broker {
             });
         }
         let f = r.follower_state_mut().expect("checked above");
-        f.phase = if complete { FollowerPhase::Fetching } else { FollowerPhase::Truncating { in_flight: false } };
+        f.phase = if complete {
+            FollowerPhase::Fetching
+        } else {
+            FollowerPhase::Truncating { in_flight: false }
+        };
     }
 
     /// Applies a fetch response from `leader`.
-    pub(super) fn on_fetch_response(&mut self, now: Millis, leader: BrokerId, resp: FetchResponse, out: &mut Effects) {
+    pub(super) fn on_fetch_response(
+        &mut self,
+        now: Millis,
+        leader: BrokerId,
+        resp: FetchResponse,
+        out: &mut Effects,
+    ) {
         self.fetchers.sessions.entry(leader).or_default().in_flight = false;
         for p in resp.partitions {
             self.apply_fetched_partition(now, leader, p, out);
         }
     }
 
-    fn apply_fetched_partition(&mut self, now: Millis, leader: BrokerId, p: FetchPartitionResponse, out: &mut Effects) {
+    fn apply_fetched_partition(
+        &mut self,
+        now: Millis,
+        leader: BrokerId,
+        p: FetchPartitionResponse,
+        out: &mut Effects,
+    ) {
         let backoff = now + self.cfg.cluster.replica_fetch_backoff_ms;
-        let Some(r) = self.replicas.get_mut(&p.tp) else { return };
+        let Some(r) = self.replicas.get_mut(&p.tp) else {
+            return;
+        };
         let epoch = r.leader_epoch;
-        let Some(f) = r.follower_state_mut() else { return };
-        if f.leader != Some(leader) || f.phase != FollowerPhase::Fetching || p.leader_epoch != epoch {
+        let Some(f) = r.follower_state_mut() else {
+            return;
+        };
+        if f.leader != Some(leader) || f.phase != FollowerPhase::Fetching || p.leader_epoch != epoch
+        {
             if !p.error.is_ok() {
                 f.backoff_until = backoff;
             }
@@ -191,15 +232,28 @@ impl Broker {
         if !p.entries.is_empty() {
             let base_offset = r.log.log_end_offset();
             r.log.append(p.entries.iter().cloned());
-            out.event(EventKind::Appended { tp: p.tp.clone(), base_offset, entries: p.entries });
+            out.event(EventKind::Appended {
+                tp: p.tp.clone(),
+                base_offset,
+                entries: p.entries,
+            });
         }
-        if p.log_start_offset > r.log.log_start_offset() && r.log.advance_log_start(p.log_start_offset, r.high_watermark.max(p.log_start_offset)) {
-            out.event(EventKind::LogStartMoved { tp: p.tp.clone(), log_start_offset: r.log.log_start_offset() });
+        if p.log_start_offset > r.log.log_start_offset()
+            && r.log
+                .advance_log_start(p.log_start_offset, r.high_watermark.max(p.log_start_offset))
+        {
+            out.event(EventKind::LogStartMoved {
+                tp: p.tp.clone(),
+                log_start_offset: r.log.log_start_offset(),
+            });
         }
         let hw = p.high_watermark.min(r.log.log_end_offset());
         if hw > r.high_watermark {
             r.high_watermark = hw;
-            out.event(EventKind::HighWatermark { tp: p.tp.clone(), high_watermark: hw });
+            out.event(EventKind::HighWatermark {
+                tp: p.tp.clone(),
+                high_watermark: hw,
+            });
         }
     }
 
@@ -207,13 +261,22 @@ impl Broker {
     /// deleted what we need, so start over at the leader's log start (Kafka's
     /// `truncateFullyAndStartAt`); above its end means we must truncate again.
     fn on_fetch_out_of_range(&mut self, p: FetchPartitionResponse, out: &mut Effects) {
-        let Some(r) = self.replicas.get_mut(&p.tp) else { return };
+        let Some(r) = self.replicas.get_mut(&p.tp) else {
+            return;
+        };
         if r.log.log_end_offset() < p.log_start_offset {
             let old_start = r.log.log_start_offset();
             r.log = super::log::PartitionLog::starting_at(p.log_start_offset);
             r.high_watermark = p.log_start_offset;
-            out.event(EventKind::Truncated { tp: p.tp.clone(), log_end_offset: old_start, reason: TruncateReason::OutOfRange });
-            out.event(EventKind::LogStartMoved { tp: p.tp.clone(), log_start_offset: p.log_start_offset });
+            out.event(EventKind::Truncated {
+                tp: p.tp.clone(),
+                log_end_offset: old_start,
+                reason: TruncateReason::OutOfRange,
+            });
+            out.event(EventKind::LogStartMoved {
+                tp: p.tp.clone(),
+                log_start_offset: p.log_start_offset,
+            });
         } else if let Some(f) = r.follower_state_mut() {
             f.phase = FollowerPhase::Truncating { in_flight: false };
         }

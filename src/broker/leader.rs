@@ -5,7 +5,9 @@ use super::{Broker, Inflight, Timer};
 use crate::effects::Effects;
 use crate::history::EventKind;
 use crate::protocol::message::*;
-use crate::protocol::{BrokerId, ErrorCode, LogEntry, Millis, NodeId, TopicPartition, NO_EPOCH, UNDEFINED_OFFSET};
+use crate::protocol::{
+    BrokerId, ErrorCode, LogEntry, Millis, NodeId, TopicPartition, NO_EPOCH, UNDEFINED_OFFSET,
+};
 use crate::timer::TimerId;
 use std::collections::BTreeMap;
 
@@ -45,7 +47,12 @@ impl LeaderParking {
 
     /// Answers every parked produce of `tp` with NOT_LEADER_OR_FOLLOWER (leadership moved).
     pub fn fail_produces_for(&mut self, tp: &TopicPartition, out: &mut Effects) {
-        let ids: Vec<u64> = self.produces.iter().filter(|(_, p)| &p.tp == tp).map(|(id, _)| *id).collect();
+        let ids: Vec<u64> = self
+            .produces
+            .iter()
+            .filter(|(_, p)| &p.tp == tp)
+            .map(|(id, _)| *id)
+            .collect();
         for id in ids {
             let p = self.produces.remove(&id).expect("id just listed");
             respond_produce(out, &p, ErrorCode::NotLeaderOrFollower, None);
@@ -53,9 +60,24 @@ impl LeaderParking {
     }
 }
 
-fn respond_produce(out: &mut Effects, p: &ParkedProduce, error: ErrorCode, base_offset: Option<u64>) {
-    let body = Response::Produce(ProduceResponse { tp: p.tp.clone(), error, base_offset });
-    out.send(p.from, Message::Response { correlation_id: p.correlation_id, body });
+fn respond_produce(
+    out: &mut Effects,
+    p: &ParkedProduce,
+    error: ErrorCode,
+    base_offset: Option<u64>,
+) {
+    let body = Response::Produce(ProduceResponse {
+        tp: p.tp.clone(),
+        error,
+        base_offset,
+    });
+    out.send(
+        p.from,
+        Message::Response {
+            correlation_id: p.correlation_id,
+            body,
+        },
+    );
 }
 
 impl Broker {
@@ -69,12 +91,22 @@ impl Broker {
         req: ProduceRequest,
         out: &mut Effects,
     ) -> Option<ProduceResponse> {
-        let fail = |error| Some(ProduceResponse { tp: req.tp.clone(), error, base_offset: None });
+        let fail = |error| {
+            Some(ProduceResponse {
+                tp: req.tp.clone(),
+                error,
+                base_offset: None,
+            })
+        };
         let Some(topic) = self.cfg.topic(&req.tp.topic).cloned() else {
             return fail(ErrorCode::UnknownTopicOrPartition);
         };
-        let Some(r) = self.replicas.get_mut(&req.tp) else { return fail(ErrorCode::NotLeaderOrFollower) };
-        let Some(leader) = r.leader_state() else { return fail(ErrorCode::NotLeaderOrFollower) };
+        let Some(r) = self.replicas.get_mut(&req.tp) else {
+            return fail(ErrorCode::NotLeaderOrFollower);
+        };
+        let Some(leader) = r.leader_state() else {
+            return fail(ErrorCode::NotLeaderOrFollower);
+        };
         if req.acks == Acks::All && (leader.isr.len() as u32) < topic.min_insync_replicas {
             return fail(ErrorCode::NotEnoughReplicas);
         }
@@ -83,20 +115,40 @@ impl Broker {
         let entries: Vec<LogEntry> = req
             .entries
             .into_iter()
-            .map(|payload| LogEntry { epoch, append_time_ms: now, payload })
+            .map(|payload| LogEntry {
+                epoch,
+                append_time_ms: now,
+                payload,
+            })
             .collect();
         let required_offset = base_offset + entries.len() as u64;
         r.log.append(entries.iter().cloned());
-        out.event(EventKind::Appended { tp: req.tp.clone(), base_offset, entries });
+        out.event(EventKind::Appended {
+            tp: req.tp.clone(),
+            base_offset,
+            entries,
+        });
         self.on_leader_append(now, &req.tp, out);
         match req.acks {
             Acks::None => None,
-            Acks::Leader => Some(ProduceResponse { tp: req.tp, error: ErrorCode::None, base_offset: Some(base_offset) }),
+            Acks::Leader => Some(ProduceResponse {
+                tp: req.tp,
+                error: ErrorCode::None,
+                base_offset: Some(base_offset),
+            }),
             Acks::All => {
                 let id = self.leader.next_id();
-                let timer = self.timers.schedule(now + req.timeout_ms, Timer::ParkedProduce(id));
-                let parked =
-                    ParkedProduce { from, correlation_id: corr, tp: req.tp.clone(), base_offset, required_offset, timer };
+                let timer = self
+                    .timers
+                    .schedule(now + req.timeout_ms, Timer::ParkedProduce(id));
+                let parked = ParkedProduce {
+                    from,
+                    correlation_id: corr,
+                    tp: req.tp.clone(),
+                    base_offset,
+                    required_offset,
+                    timer,
+                };
                 self.leader.produces.insert(id, parked);
                 self.complete_parked_produces(&req.tp, out);
                 None
@@ -119,10 +171,16 @@ impl Broker {
     /// Answers parked produces of `tp` whose records are now below the high watermark (Kafka's
     /// `checkEnoughReplicasReachOffset`).
     fn complete_parked_produces(&mut self, tp: &TopicPartition, out: &mut Effects) {
-        let Some(r) = self.replicas.get(tp) else { return };
+        let Some(r) = self.replicas.get(tp) else {
+            return;
+        };
         let hw = r.high_watermark;
         let isr_len = r.leader_state().map(|l| l.isr.len() as u32).unwrap_or(0);
-        let min_isr = self.cfg.topic(&tp.topic).map(|t| t.min_insync_replicas).unwrap_or(1);
+        let min_isr = self
+            .cfg
+            .topic(&tp.topic)
+            .map(|t| t.min_insync_replicas)
+            .unwrap_or(1);
         let done: Vec<u64> = self
             .leader
             .produces
@@ -142,46 +200,102 @@ impl Broker {
     }
 
     /// Kafka's `maybeIncrementLeaderHW`.
-    pub(super) fn maybe_advance_hw(&mut self, _now: Millis, tp: &TopicPartition, out: &mut Effects) {
-        let min_isr = self.cfg.topic(&tp.topic).map(|t| t.min_insync_replicas).unwrap_or(1);
+    pub(super) fn maybe_advance_hw(
+        &mut self,
+        _now: Millis,
+        tp: &TopicPartition,
+        out: &mut Effects,
+    ) {
+        let min_isr = self
+            .cfg
+            .topic(&tp.topic)
+            .map(|t| t.min_insync_replicas)
+            .unwrap_or(1);
         let sw = &self.cfg.switches;
-        let Some(r) = self.replicas.get_mut(tp) else { return };
+        let Some(r) = self.replicas.get_mut(tp) else {
+            return;
+        };
         if !r.is_leader() {
             return;
         }
-        let candidate = r.candidate_high_watermark(min_isr, sw.hw_ignores_min_isr, sw.hw_ignores_followers);
-        let moves = if sw.hw_may_decrease { candidate != r.high_watermark } else { candidate > r.high_watermark };
+        let candidate =
+            r.candidate_high_watermark(min_isr, sw.hw_ignores_min_isr, sw.hw_ignores_followers);
+        let moves = if sw.hw_may_decrease {
+            candidate != r.high_watermark
+        } else {
+            candidate > r.high_watermark
+        };
         if !moves {
             return;
         }
         r.high_watermark = candidate;
-        out.event(EventKind::HighWatermark { tp: tp.clone(), high_watermark: candidate });
+        out.event(EventKind::HighWatermark {
+            tp: tp.clone(),
+            high_watermark: candidate,
+        });
         self.complete_parked_produces(tp, out);
         self.wake_parked_fetches(_now, tp, out);
     }
 
     /// Serves a Fetch from a follower or a consumer; parks it when there is nothing to return yet.
-    pub(super) fn handle_fetch(&mut self, now: Millis, from: NodeId, corr: u64, req: FetchRequest, out: &mut Effects) {
+    pub(super) fn handle_fetch(
+        &mut self,
+        now: Millis,
+        from: NodeId,
+        corr: u64,
+        req: FetchRequest,
+        out: &mut Effects,
+    ) {
         if let Some(follower) = req.replica_id {
             for p in &req.partitions {
                 self.note_follower_fetch(now, follower, p, out);
             }
         }
         let resp = self.read_fetch(&req);
-        let has_data = resp.partitions.iter().any(|p| !p.entries.is_empty() || !p.error.is_ok());
+        let has_data = resp
+            .partitions
+            .iter()
+            .any(|p| !p.entries.is_empty() || !p.error.is_ok());
         if has_data || req.max_wait_ms == 0 {
-            out.send(from, Message::Response { correlation_id: corr, body: Response::Fetch(resp) });
+            out.send(
+                from,
+                Message::Response {
+                    correlation_id: corr,
+                    body: Response::Fetch(resp),
+                },
+            );
             return;
         }
         let id = self.leader.next_id();
-        let timer = self.timers.schedule(now + req.max_wait_ms, Timer::ParkedFetch(id));
-        self.leader.fetches.insert(id, ParkedFetch { from, correlation_id: corr, request: req, timer });
+        let timer = self
+            .timers
+            .schedule(now + req.max_wait_ms, Timer::ParkedFetch(id));
+        self.leader.fetches.insert(
+            id,
+            ParkedFetch {
+                from,
+                correlation_id: corr,
+                request: req,
+                timer,
+            },
+        );
     }
 
     /// Updates the follower's progress, then maybe the high watermark and the ISR.
-    fn note_follower_fetch(&mut self, now: Millis, follower: BrokerId, p: &FetchPartition, out: &mut Effects) {
-        let Some(r) = self.replicas.get_mut(&p.tp) else { return };
-        if !r.is_leader() || p.current_leader_epoch != r.leader_epoch || p.fetch_offset > r.log.log_end_offset() {
+    fn note_follower_fetch(
+        &mut self,
+        now: Millis,
+        follower: BrokerId,
+        p: &FetchPartition,
+        out: &mut Effects,
+    ) {
+        let Some(r) = self.replicas.get_mut(&p.tp) else {
+            return;
+        };
+        if !r.is_leader()
+            || p.current_leader_epoch != r.leader_epoch
+            || p.fetch_offset > r.log.log_end_offset()
+        {
             return;
         }
         r.record_follower_fetch(now, follower, p.fetch_offset);
@@ -192,7 +306,11 @@ impl Broker {
 
     /// Reads what a fetch may see right now.
     fn read_fetch(&self, req: &FetchRequest) -> FetchResponse {
-        let partitions = req.partitions.iter().map(|p| self.read_partition(req, p)).collect();
+        let partitions = req
+            .partitions
+            .iter()
+            .map(|p| self.read_partition(req, p))
+            .collect();
         FetchResponse { partitions }
     }
 
@@ -232,7 +350,9 @@ impl Broker {
         } else {
             r.high_watermark
         };
-        resp.entries = r.log.read(p.fetch_offset, visible, req.max_records as usize);
+        resp.entries = r
+            .log
+            .read(p.fetch_offset, visible, req.max_records as usize);
         resp
     }
 
@@ -243,7 +363,12 @@ impl Broker {
             .fetches
             .iter()
             .filter(|(_, f)| f.request.partitions.iter().any(|p| &p.tp == tp))
-            .filter(|(_, f)| self.read_fetch(&f.request).partitions.iter().any(|p| !p.entries.is_empty()))
+            .filter(|(_, f)| {
+                self.read_fetch(&f.request)
+                    .partitions
+                    .iter()
+                    .any(|p| !p.entries.is_empty())
+            })
             .map(|(id, _)| *id)
             .collect();
         for id in ready {
@@ -252,17 +377,29 @@ impl Broker {
     }
 
     pub(super) fn complete_parked_fetch(&mut self, _now: Millis, id: u64, out: &mut Effects) {
-        let Some(f) = self.leader.fetches.remove(&id) else { return };
+        let Some(f) = self.leader.fetches.remove(&id) else {
+            return;
+        };
         self.timers.cancel(f.timer);
         let resp = self.read_fetch(&f.request);
-        out.send(f.from, Message::Response { correlation_id: f.correlation_id, body: Response::Fetch(resp) });
+        out.send(
+            f.from,
+            Message::Response {
+                correlation_id: f.correlation_id,
+                body: Response::Fetch(resp),
+            },
+        );
     }
 
     /// Kafka's `ListOffsets`: earliest is the log start; latest is the high watermark, refused
     /// with OFFSET_NOT_AVAILABLE while a new leader's HW is below its epoch start (KIP-207).
     pub(super) fn handle_list_offsets(&self, req: &ListOffsetsRequest) -> ListOffsetsResponse {
-        let mut resp =
-            ListOffsetsResponse { tp: req.tp.clone(), error: ErrorCode::None, offset: 0, leader_epoch: NO_EPOCH };
+        let mut resp = ListOffsetsResponse {
+            tp: req.tp.clone(),
+            error: ErrorCode::None,
+            offset: 0,
+            leader_epoch: NO_EPOCH,
+        };
         let Some(r) = self.replicas.get(&req.tp) else {
             resp.error = ErrorCode::NotLeaderOrFollower;
             return resp;
@@ -278,7 +415,9 @@ impl Broker {
         resp.leader_epoch = r.leader_epoch;
         match req.spec {
             OffsetSpec::Earliest => resp.offset = r.log.log_start_offset(),
-            OffsetSpec::Latest if r.high_watermark < l.epoch_start_offset => resp.error = ErrorCode::OffsetNotAvailable,
+            OffsetSpec::Latest if r.high_watermark < l.epoch_start_offset => {
+                resp.error = ErrorCode::OffsetNotAvailable
+            }
             OffsetSpec::Latest => resp.offset = r.high_watermark,
         }
         resp
@@ -286,7 +425,10 @@ impl Broker {
 
     /// Kafka's OffsetsForLeaderEpoch on the leader: the largest epoch ≤ the requested one and its
     /// end offset (KIP-279), or under `kip101_epoch_lookup` the bare end offset (KIP-101).
-    pub(super) fn handle_offsets_for_leader_epoch(&self, req: &OffsetsForLeaderEpochRequest) -> OffsetsForLeaderEpochResponse {
+    pub(super) fn handle_offsets_for_leader_epoch(
+        &self,
+        req: &OffsetsForLeaderEpochRequest,
+    ) -> OffsetsForLeaderEpochResponse {
         let mut resp = OffsetsForLeaderEpochResponse {
             tp: req.tp.clone(),
             error: ErrorCode::None,
@@ -307,7 +449,11 @@ impl Broker {
         }
         let (epoch, end) = r.log.end_offset_for_epoch(req.leader_epoch);
         resp.end_offset = end.map(|o| o as i64).unwrap_or(UNDEFINED_OFFSET);
-        resp.leader_epoch = if self.cfg.switches.kip101_epoch_lookup { NO_EPOCH } else { epoch };
+        resp.leader_epoch = if self.cfg.switches.kip101_epoch_lookup {
+            NO_EPOCH
+        } else {
+            epoch
+        };
         resp
     }
 
@@ -321,7 +467,16 @@ impl Broker {
             .filter_map(|r| {
                 let lagging = r.out_of_sync_followers(now, lag);
                 let l = r.leader_state()?;
-                (!lagging.is_empty()).then(|| (r.tp.clone(), l.isr.iter().filter(|b| !lagging.contains(b)).copied().collect()))
+                (!lagging.is_empty()).then(|| {
+                    (
+                        r.tp.clone(),
+                        l.isr
+                            .iter()
+                            .filter(|b| !lagging.contains(b))
+                            .copied()
+                            .collect(),
+                    )
+                })
             })
             .collect();
         for (tp, new_isr) in shrinks {
@@ -330,11 +485,19 @@ impl Broker {
     }
 
     /// Kafka's `maybeExpandIsr`: a caught-up follower that is not fenced joins the ISR.
-    fn maybe_expand_isr(&mut self, now: Millis, tp: &TopicPartition, follower: BrokerId, out: &mut Effects) {
+    fn maybe_expand_isr(
+        &mut self,
+        now: Millis,
+        tp: &TopicPartition,
+        follower: BrokerId,
+        out: &mut Effects,
+    ) {
         if self.metadata.fenced.contains(&follower) {
             return;
         }
-        let Some(r) = self.replicas.get(tp) else { return };
+        let Some(r) = self.replicas.get(tp) else {
+            return;
+        };
         let Some(l) = r.leader_state() else { return };
         if l.pending.is_some() || !r.follower_may_join_isr(follower) {
             return;
@@ -344,8 +507,16 @@ impl Broker {
         self.send_alter_partition(now, tp, new_isr, out);
     }
 
-    fn send_alter_partition(&mut self, now: Millis, tp: &TopicPartition, new_isr: Vec<BrokerId>, out: &mut Effects) {
-        let Some(r) = self.replicas.get(tp) else { return };
+    fn send_alter_partition(
+        &mut self,
+        now: Millis,
+        tp: &TopicPartition,
+        new_isr: Vec<BrokerId>,
+        out: &mut Effects,
+    ) {
+        let Some(r) = self.replicas.get(tp) else {
+            return;
+        };
         let Some(l) = r.leader_state() else { return };
         let req = AlterPartitionRequest {
             broker: self.id,
@@ -355,9 +526,18 @@ impl Broker {
             partition_epoch: l.partition_epoch,
             new_isr: new_isr.clone(),
         };
-        let corr = self.send_request(now, NodeId::Controller, Inflight::AlterPartition(tp.clone()), Request::AlterPartition(req), out);
+        let corr = self.send_request(
+            now,
+            NodeId::Controller,
+            Inflight::AlterPartition(tp.clone()),
+            Request::AlterPartition(req),
+            out,
+        );
         if let Some(l) = self.replicas.get_mut(tp).and_then(|r| r.leader_state_mut()) {
-            l.pending = Some(super::replica::PendingIsr { new_isr, correlation_id: corr });
+            l.pending = Some(super::replica::PendingIsr {
+                new_isr,
+                correlation_id: corr,
+            });
         }
     }
 
@@ -368,19 +548,33 @@ impl Broker {
         resp: AlterPartitionResponse,
         out: &mut Effects,
     ) {
-        let Some(r) = self.replicas.get_mut(&tp) else { return };
+        let Some(r) = self.replicas.get_mut(&tp) else {
+            return;
+        };
         let epoch = r.leader_epoch;
-        let Some(l) = r.leader_state_mut() else { return };
+        let Some(l) = r.leader_state_mut() else {
+            return;
+        };
         l.pending = None;
         match resp.state {
-            Some(state) if resp.error.is_ok() && state.leader_epoch == epoch && state.partition_epoch > l.partition_epoch => {
+            Some(state)
+                if resp.error.is_ok()
+                    && state.leader_epoch == epoch
+                    && state.partition_epoch > l.partition_epoch =>
+            {
                 l.partition_epoch = state.partition_epoch;
                 if l.isr != state.isr {
                     l.isr = state.isr.clone();
-                    out.event(EventKind::LeaderIsr { tp: tp.clone(), leader_epoch: epoch, isr: state.isr });
+                    out.event(EventKind::LeaderIsr {
+                        tp: tp.clone(),
+                        leader_epoch: epoch,
+                        isr: state.isr,
+                    });
                 }
             }
-            _ => tracing::debug!(broker = self.id, %tp, error = %resp.error, "AlterPartition not applied"),
+            _ => {
+                tracing::debug!(broker = self.id, %tp, error = %resp.error, "AlterPartition not applied")
+            }
         }
         self.maybe_advance_hw(now, &tp, out);
     }

@@ -21,7 +21,11 @@ pub struct PartitionLog {
 impl PartitionLog {
     /// An empty log whose next offset is `offset` (a follower restarting at its leader's start).
     pub fn starting_at(offset: u64) -> Self {
-        PartitionLog { log_start_offset: offset, flushed_offset: offset, ..PartitionLog::default() }
+        PartitionLog {
+            log_start_offset: offset,
+            flushed_offset: offset,
+            ..PartitionLog::default()
+        }
     }
 
     pub fn log_start_offset(&self) -> u64 {
@@ -50,7 +54,10 @@ impl PartitionLog {
 
     /// The epoch of the entry just below the log end offset (the follower's last fetched epoch).
     pub fn last_entry_epoch(&self) -> LeaderEpoch {
-        self.entries.back().map(|e| e.epoch).unwrap_or_else(|| self.latest_epoch())
+        self.entries
+            .back()
+            .map(|e| e.epoch)
+            .unwrap_or_else(|| self.latest_epoch())
     }
 
     /// The start offset of `epoch` in the cache, if the epoch is known.
@@ -147,8 +154,14 @@ impl PartitionLog {
         self.log_start_offset = offset;
         self.flushed_offset = self.flushed_offset.max(offset);
         // Keep the epoch that covers the new start (Kafka's truncateFromStart).
-        let covering = self.epoch_cache.iter().rev().find(|e| e.1 <= offset).map(|e| e.0);
-        self.epoch_cache.retain(|e| e.1 > offset || Some(e.0) == covering);
+        let covering = self
+            .epoch_cache
+            .iter()
+            .rev()
+            .find(|e| e.1 <= offset)
+            .map(|e| e.0);
+        self.epoch_cache
+            .retain(|e| e.1 > offset || Some(e.0) == covering);
         if let Some(first) = self.epoch_cache.first_mut() {
             first.1 = first.1.max(offset);
         }
@@ -171,7 +184,10 @@ mod tests {
         LogEntry {
             epoch,
             append_time_ms: seq,
-            payload: Payload::Data { value: ProducedValue { producer: 1, seq }, key: None },
+            payload: Payload::Data {
+                value: ProducedValue { producer: 1, seq },
+                key: None,
+            },
         }
     }
 

@@ -87,7 +87,13 @@ pub struct Broker {
 
 impl Broker {
     /// Starts a broker from its disk (empty on first start); emits its registration heartbeat.
-    pub fn recover(id: BrokerId, cfg: Arc<BrokerConfig>, disk: BrokerDisk, now: Millis, out: &mut Effects) -> Self {
+    pub fn recover(
+        id: BrokerId,
+        cfg: Arc<BrokerConfig>,
+        disk: BrokerDisk,
+        now: Millis,
+        out: &mut Effects,
+    ) -> Self {
         let mut replicas = disk.replicas;
         for r in replicas.values_mut() {
             let hw = r.hw_checkpoint.min(r.log.log_end_offset());
@@ -101,7 +107,10 @@ impl Broker {
             }
             if r.high_watermark != hw {
                 r.high_watermark = hw;
-                out.event(EventKind::HighWatermark { tp: r.tp.clone(), high_watermark: hw });
+                out.event(EventKind::HighWatermark {
+                    tp: r.tp.clone(),
+                    high_watermark: hw,
+                });
             }
         }
         let mut broker = Broker {
@@ -127,17 +136,27 @@ impl Broker {
     pub fn fresh_disk(partitions: impl IntoIterator<Item = TopicPartition>) -> BrokerDisk {
         BrokerDisk {
             incarnation: 0,
-            replicas: partitions.into_iter().map(|tp| (tp.clone(), Replica::new(tp))).collect(),
+            replicas: partitions
+                .into_iter()
+                .map(|tp| (tp.clone(), Replica::new(tp)))
+                .collect(),
         }
     }
 
     fn start_periodic_timers(&mut self, now: Millis) {
         let c = &self.cfg.cluster;
-        self.timers.schedule(now + c.broker_heartbeat_interval_ms, Timer::Heartbeat);
-        self.timers.schedule(now + (c.replica_lag_time_max_ms / 2).max(1), Timer::IsrCheck);
-        self.timers.schedule(now + c.flush_interval_ms, Timer::Flush);
-        self.timers.schedule(now + c.hw_checkpoint_interval_ms, Timer::HwCheckpoint);
-        self.timers.schedule(now + c.retention_check_interval_ms, Timer::Retention);
+        self.timers
+            .schedule(now + c.broker_heartbeat_interval_ms, Timer::Heartbeat);
+        self.timers.schedule(
+            now + (c.replica_lag_time_max_ms / 2).max(1),
+            Timer::IsrCheck,
+        );
+        self.timers
+            .schedule(now + c.flush_interval_ms, Timer::Flush);
+        self.timers
+            .schedule(now + c.hw_checkpoint_interval_ms, Timer::HwCheckpoint);
+        self.timers
+            .schedule(now + c.retention_check_interval_ms, Timer::Retention);
     }
 
     /// Stops the broker: returns what its disk holds afterwards, per the crash mode, and reports
@@ -166,7 +185,10 @@ impl Broker {
             r.hw_checkpoint = r.hw_checkpoint.min(r.log.log_end_offset());
             r.role = replica::Role::Unknown;
         }
-        BrokerDisk { incarnation: self.incarnation + 1, replicas }
+        BrokerDisk {
+            incarnation: self.incarnation + 1,
+            replicas,
+        }
     }
 
     /// Begins a clean shutdown: tell the controller to move leadership away (KRaft's
@@ -194,23 +216,32 @@ impl Broker {
         match timer {
             Timer::Heartbeat => {
                 self.send_heartbeat(now, out);
-                self.timers.schedule(now + c.broker_heartbeat_interval_ms, Timer::Heartbeat);
+                self.timers
+                    .schedule(now + c.broker_heartbeat_interval_ms, Timer::Heartbeat);
             }
             Timer::IsrCheck => {
                 self.maybe_shrink_isr(now, out);
-                self.timers.schedule(now + (c.replica_lag_time_max_ms / 2).max(1), Timer::IsrCheck);
+                self.timers.schedule(
+                    now + (c.replica_lag_time_max_ms / 2).max(1),
+                    Timer::IsrCheck,
+                );
             }
             Timer::Flush => {
                 self.replicas.values_mut().for_each(|r| r.log.flush());
-                self.timers.schedule(now + c.flush_interval_ms, Timer::Flush);
+                self.timers
+                    .schedule(now + c.flush_interval_ms, Timer::Flush);
             }
             Timer::HwCheckpoint => {
-                self.replicas.values_mut().for_each(|r| r.hw_checkpoint = r.high_watermark);
-                self.timers.schedule(now + c.hw_checkpoint_interval_ms, Timer::HwCheckpoint);
+                self.replicas
+                    .values_mut()
+                    .for_each(|r| r.hw_checkpoint = r.high_watermark);
+                self.timers
+                    .schedule(now + c.hw_checkpoint_interval_ms, Timer::HwCheckpoint);
             }
             Timer::Retention => {
                 self.apply_retention(now, out);
-                self.timers.schedule(now + c.retention_check_interval_ms, Timer::Retention);
+                self.timers
+                    .schedule(now + c.retention_check_interval_ms, Timer::Retention);
             }
             Timer::RequestTimeout(corr) => self.on_request_timeout(now, corr),
             Timer::ParkedProduce(id) => self.expire_parked_produce(id, out),
@@ -222,8 +253,14 @@ impl Broker {
     /// Handles one message from `from`.
     pub fn handle(&mut self, now: Millis, from: NodeId, message: Message, out: &mut Effects) {
         match message {
-            Message::Request { correlation_id, body } => self.handle_request(now, from, correlation_id, body, out),
-            Message::Response { correlation_id, body } => {
+            Message::Request {
+                correlation_id,
+                body,
+            } => self.handle_request(now, from, correlation_id, body, out),
+            Message::Response {
+                correlation_id,
+                body,
+            } => {
                 if let Some((kind, timer)) = self.inflight.remove(&correlation_id) {
                     self.timers.cancel(timer);
                     self.handle_response(now, kind, body, out);
@@ -233,9 +270,22 @@ impl Broker {
         self.send_follower_requests(now, out);
     }
 
-    fn handle_request(&mut self, now: Millis, from: NodeId, corr: u64, body: Request, out: &mut Effects) {
+    fn handle_request(
+        &mut self,
+        now: Millis,
+        from: NodeId,
+        corr: u64,
+        body: Request,
+        out: &mut Effects,
+    ) {
         let reply = |out: &mut Effects, body: Response| {
-            out.send(from, Message::Response { correlation_id: corr, body });
+            out.send(
+                from,
+                Message::Response {
+                    correlation_id: corr,
+                    body,
+                },
+            );
         };
         match body {
             Request::MetadataPush(push) => self.apply_metadata(now, &push.records, out),
@@ -246,23 +296,33 @@ impl Broker {
                 }
             }
             Request::Fetch(req) => self.handle_fetch(now, from, corr, req, out),
-            Request::ListOffsets(req) => reply(out, Response::ListOffsets(self.handle_list_offsets(&req))),
-            Request::OffsetsForLeaderEpoch(req) => {
-                reply(out, Response::OffsetsForLeaderEpoch(self.handle_offsets_for_leader_epoch(&req)))
+            Request::ListOffsets(req) => {
+                reply(out, Response::ListOffsets(self.handle_list_offsets(&req)))
             }
+            Request::OffsetsForLeaderEpoch(req) => reply(
+                out,
+                Response::OffsetsForLeaderEpoch(self.handle_offsets_for_leader_epoch(&req)),
+            ),
             Request::BrokerHeartbeat(_) | Request::AlterPartition(_) => {
-                tracing::debug!(broker = self.id, "ignoring a controller request sent to a broker");
+                tracing::debug!(
+                    broker = self.id,
+                    "ignoring a controller request sent to a broker"
+                );
             }
         }
     }
 
     fn handle_response(&mut self, now: Millis, kind: Inflight, body: Response, out: &mut Effects) {
         match (kind, body) {
-            (Inflight::Heartbeat, Response::BrokerHeartbeat(resp)) => self.apply_metadata(now, &resp.records, out),
+            (Inflight::Heartbeat, Response::BrokerHeartbeat(resp)) => {
+                self.apply_metadata(now, &resp.records, out)
+            }
             (Inflight::AlterPartition(tp), Response::AlterPartition(resp)) => {
                 self.on_alter_partition_response(now, tp, resp, out)
             }
-            (Inflight::Fetch(leader), Response::Fetch(resp)) => self.on_fetch_response(now, leader, resp, out),
+            (Inflight::Fetch(leader), Response::Fetch(resp)) => {
+                self.on_fetch_response(now, leader, resp, out)
+            }
             (Inflight::OffsetsForLeaderEpoch(tp), Response::OffsetsForLeaderEpoch(resp)) => {
                 self.on_offsets_for_leader_epoch_response(now, tp, resp, out)
             }
@@ -271,30 +331,59 @@ impl Broker {
     }
 
     /// Sends a request and remembers it until its response or its timeout.
-    fn send_request(&mut self, now: Millis, to: NodeId, kind: Inflight, body: Request, out: &mut Effects) -> u64 {
+    fn send_request(
+        &mut self,
+        now: Millis,
+        to: NodeId,
+        kind: Inflight,
+        body: Request,
+        out: &mut Effects,
+    ) -> u64 {
         let corr = self.next_correlation_id;
         self.next_correlation_id += 1;
-        let timer = self.timers.schedule(now + self.cfg.cluster.request_timeout_ms, Timer::RequestTimeout(corr));
+        let timer = self.timers.schedule(
+            now + self.cfg.cluster.request_timeout_ms,
+            Timer::RequestTimeout(corr),
+        );
         self.inflight.insert(corr, (kind, timer));
-        out.send(to, Message::Request { correlation_id: corr, body });
+        out.send(
+            to,
+            Message::Request {
+                correlation_id: corr,
+                body,
+            },
+        );
         corr
     }
 
     fn on_request_timeout(&mut self, now: Millis, corr: u64) {
-        let Some((kind, _)) = self.inflight.remove(&corr) else { return };
+        let Some((kind, _)) = self.inflight.remove(&corr) else {
+            return;
+        };
         match kind {
             Inflight::Heartbeat => {}
             Inflight::AlterPartition(tp) => {
-                if let Some(l) = self.replicas.get_mut(&tp).and_then(|r| r.leader_state_mut()) {
+                if let Some(l) = self
+                    .replicas
+                    .get_mut(&tp)
+                    .and_then(|r| r.leader_state_mut())
+                {
                     if l.pending.as_ref().is_some_and(|p| p.correlation_id == corr) {
                         l.pending = None;
                     }
                 }
             }
-            Inflight::Fetch(leader) => self.fetchers.failed(now, leader, self.cfg.cluster.replica_fetch_backoff_ms),
+            Inflight::Fetch(leader) => {
+                self.fetchers
+                    .failed(now, leader, self.cfg.cluster.replica_fetch_backoff_ms)
+            }
             Inflight::OffsetsForLeaderEpoch(tp) => {
                 let backoff = now + self.cfg.cluster.replica_fetch_backoff_ms;
-                if let Some(f) = self.replicas.get_mut(&tp).and_then(|r| r.follower_state_mut()) {
+                if let Some(f) = self
+                    .replicas
+                    .get_mut(&tp)
+                    .and_then(|r| r.follower_state_mut())
+                {
                     f.phase = replica::FollowerPhase::Truncating { in_flight: false };
                     f.backoff_until = backoff;
                 }
@@ -309,11 +398,22 @@ impl Broker {
             metadata_offset: self.metadata.next_offset,
             want_shutdown: self.shutting_down,
         };
-        self.send_request(now, NodeId::Controller, Inflight::Heartbeat, Request::BrokerHeartbeat(req), out);
+        self.send_request(
+            now,
+            NodeId::Controller,
+            Inflight::Heartbeat,
+            Request::BrokerHeartbeat(req),
+            out,
+        );
     }
 
     /// Applies metadata records and acts on every partition whose state changed.
-    fn apply_metadata(&mut self, now: Millis, records: &[(u64, MetadataRecord)], out: &mut Effects) {
+    fn apply_metadata(
+        &mut self,
+        now: Millis,
+        records: &[(u64, MetadataRecord)],
+        out: &mut Effects,
+    ) {
         for state in self.metadata.apply(records) {
             self.on_partition_state(now, state, out);
         }
@@ -327,12 +427,21 @@ impl Broker {
             return;
         }
         let switches = self.cfg.switches.clone();
-        let Some(r) = self.replicas.get_mut(&state.tp) else { return };
+        let Some(r) = self.replicas.get_mut(&state.tp) else {
+            return;
+        };
         let newer_epoch = state.leader_epoch > r.leader_epoch;
         let tp = state.tp.clone();
         if state.leader == Some(me) {
             if newer_epoch || !r.is_leader() {
-                r.make_leader(now, state.leader_epoch, state.isr.clone(), state.replicas.clone(), state.partition_epoch, me);
+                r.make_leader(
+                    now,
+                    state.leader_epoch,
+                    state.isr.clone(),
+                    state.replicas.clone(),
+                    state.partition_epoch,
+                    me,
+                );
                 let start = r.leader_state().map(|l| l.epoch_start_offset).unwrap_or(0);
                 out.event(EventKind::BecameLeader {
                     tp: tp.clone(),
@@ -347,7 +456,11 @@ impl Broker {
                     l.pending = None;
                     if l.isr != state.isr {
                         l.isr = state.isr.clone();
-                        out.event(EventKind::LeaderIsr { tp: tp.clone(), leader_epoch: state.leader_epoch, isr: state.isr });
+                        out.event(EventKind::LeaderIsr {
+                            tp: tp.clone(),
+                            leader_epoch: state.leader_epoch,
+                            isr: state.isr,
+                        });
                     }
                     self.maybe_advance_hw(now, &tp, out);
                 }
@@ -366,7 +479,9 @@ impl Broker {
         switches: &ProtocolSwitches,
         out: &mut Effects,
     ) {
-        let Some(r) = self.replicas.get_mut(tp) else { return };
+        let Some(r) = self.replicas.get_mut(tp) else {
+            return;
+        };
         let phase = if switches.truncate_to_high_watermark {
             // Pre-KIP-101 (KAFKA-1211): cut back to the local high watermark, then fetch.
             if r.truncate_to(r.high_watermark) {
@@ -383,7 +498,11 @@ impl Broker {
             replica::FollowerPhase::Truncating { in_flight: false }
         };
         r.make_follower(epoch, leader, phase);
-        out.event(EventKind::BecameFollower { tp: tp.clone(), leader_epoch: epoch, leader });
+        out.event(EventKind::BecameFollower {
+            tp: tp.clone(),
+            leader_epoch: epoch,
+            leader,
+        });
     }
 
     fn metadata_response(&self, req: &MetadataRequest) -> MetadataResponse {
@@ -405,13 +524,20 @@ impl Broker {
                 isr: s.isr.clone(),
             })
             .collect();
-        let brokers = (1..=self.cfg.cluster.brokers).filter(|b| !self.metadata.fenced.contains(b)).collect();
-        MetadataResponse { brokers, partitions }
+        let brokers = (1..=self.cfg.cluster.brokers)
+            .filter(|b| !self.metadata.fenced.contains(b))
+            .collect();
+        MetadataResponse {
+            brokers,
+            partitions,
+        }
     }
 
     fn apply_retention(&mut self, now: Millis, out: &mut Effects) {
         for r in self.replicas.values_mut() {
-            let Some(topic) = self.cfg.topics.get(&r.tp.topic) else { continue };
+            let Some(topic) = self.cfg.topics.get(&r.tp.topic) else {
+                continue;
+            };
             let mut target = r.log.log_start_offset();
             if let Some(ms) = topic.retention_ms {
                 target = target.max(r.log.first_offset_at_or_after(now.saturating_sub(ms)));
@@ -420,7 +546,10 @@ impl Broker {
                 target = target.max(r.log.log_end_offset().saturating_sub(max));
             }
             if r.log.advance_log_start(target, r.high_watermark) {
-                out.event(EventKind::LogStartMoved { tp: r.tp.clone(), log_start_offset: r.log.log_start_offset() });
+                out.event(EventKind::LogStartMoved {
+                    tp: r.tp.clone(),
+                    log_start_offset: r.log.log_start_offset(),
+                });
             }
         }
     }

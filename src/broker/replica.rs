@@ -66,7 +66,9 @@ impl LeaderState {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FollowerPhase {
     /// Must ask the leader for the end offset of its latest epoch before fetching.
-    Truncating { in_flight: bool },
+    Truncating {
+        in_flight: bool,
+    },
     Fetching,
 }
 
@@ -161,10 +163,19 @@ impl Replica {
             .filter(|r| **r != me)
             .map(|r| {
                 let caught_up = if isr.contains(r) { now } else { 0 };
-                (*r, FollowerProgress { last_caught_up_ms: caught_up, ..FollowerProgress::default() })
+                (
+                    *r,
+                    FollowerProgress {
+                        last_caught_up_ms: caught_up,
+                        ..FollowerProgress::default()
+                    },
+                )
             })
             .collect();
-        let epoch_start_offset = self.log.epoch_start_offset(epoch).unwrap_or(self.log.log_end_offset());
+        let epoch_start_offset = self
+            .log
+            .epoch_start_offset(epoch)
+            .unwrap_or(self.log.log_end_offset());
         self.role = Role::Leader(LeaderState {
             isr,
             replicas,
@@ -177,16 +188,29 @@ impl Replica {
 
     /// Becomes follower of `leader` in `epoch` (Kafka's `makeFollower`), starting with the
     /// truncation phase unless told to skip it.
-    pub fn make_follower(&mut self, epoch: LeaderEpoch, leader: Option<BrokerId>, phase: FollowerPhase) {
+    pub fn make_follower(
+        &mut self,
+        epoch: LeaderEpoch,
+        leader: Option<BrokerId>,
+        phase: FollowerPhase,
+    ) {
         self.leader_epoch = epoch;
-        self.role = Role::Follower(FollowerState { leader, phase, backoff_until: 0 });
+        self.role = Role::Follower(FollowerState {
+            leader,
+            phase,
+            backoff_until: 0,
+        });
     }
 
     /// Records a follower's fetch at `fetch_offset` (Kafka's `updateFollowerFetchState`).
     pub fn record_follower_fetch(&mut self, now: Millis, follower: BrokerId, fetch_offset: u64) {
         let leo = self.log.log_end_offset();
-        let Some(leader) = self.leader_state_mut() else { return };
-        let Some(p) = leader.followers.get_mut(&follower) else { return };
+        let Some(leader) = self.leader_state_mut() else {
+            return;
+        };
+        let Some(p) = leader.followers.get_mut(&follower) else {
+            return;
+        };
         if fetch_offset >= leo {
             p.last_caught_up_ms = now;
         } else if fetch_offset >= p.last_fetch_leader_leo {
@@ -198,8 +222,15 @@ impl Replica {
     }
 
     /// The high watermark the leader may expose now, per the rules in the module doc.
-    pub fn candidate_high_watermark(&self, min_isr: u32, ignores_min_isr: bool, ignores_followers: bool) -> u64 {
-        let Some(leader) = self.leader_state() else { return self.high_watermark };
+    pub fn candidate_high_watermark(
+        &self,
+        min_isr: u32,
+        ignores_min_isr: bool,
+        ignores_followers: bool,
+    ) -> u64 {
+        let Some(leader) = self.leader_state() else {
+            return self.high_watermark;
+        };
         let leo = self.log.log_end_offset();
         if ignores_followers {
             return leo;
@@ -217,12 +248,17 @@ impl Replica {
 
     /// Followers in the ISR that have not caught up for longer than `lag_max_ms`.
     pub fn out_of_sync_followers(&self, now: Millis, lag_max_ms: u64) -> Vec<BrokerId> {
-        let Some(leader) = self.leader_state() else { return Vec::new() };
+        let Some(leader) = self.leader_state() else {
+            return Vec::new();
+        };
         leader
             .isr
             .iter()
             .filter(|b| {
-                leader.followers.get(b).is_some_and(|p| now.saturating_sub(p.last_caught_up_ms) > lag_max_ms)
+                leader
+                    .followers
+                    .get(b)
+                    .is_some_and(|p| now.saturating_sub(p.last_caught_up_ms) > lag_max_ms)
             })
             .copied()
             .collect()
@@ -230,11 +266,19 @@ impl Replica {
 
     /// Whether `follower`, not in the ISR, may join it (Kafka's `isFollowerInSync`).
     pub fn follower_may_join_isr(&self, follower: BrokerId) -> bool {
-        let Some(leader) = self.leader_state() else { return false };
+        let Some(leader) = self.leader_state() else {
+            return false;
+        };
         if leader.maximal_isr().contains(&follower) {
             return false;
         }
-        let Some(leo) = leader.followers.get(&follower).and_then(|p| p.log_end_offset) else { return false };
+        let Some(leo) = leader
+            .followers
+            .get(&follower)
+            .and_then(|p| p.log_end_offset)
+        else {
+            return false;
+        };
         leo >= self.high_watermark && leo >= leader.epoch_start_offset
     }
 
@@ -250,7 +294,12 @@ impl Replica {
     /// The truncation offset after an OffsetsForLeaderEpoch answer (Kafka's
     /// `AbstractFetcherThread.getOffsetTruncationState`). Returns `(offset, complete)`; when not
     /// complete the follower asks again with its new latest epoch (KIP-279).
-    pub fn truncation_offset(&self, leader_epoch: LeaderEpoch, leader_end_offset: i64, kip101: bool) -> (u64, bool) {
+    pub fn truncation_offset(
+        &self,
+        leader_epoch: LeaderEpoch,
+        leader_end_offset: i64,
+        kip101: bool,
+    ) -> (u64, bool) {
         let leo = self.log.log_end_offset();
         if leader_end_offset < 0 {
             // The leader knows no such epoch: Kafka falls back to the high watermark.
@@ -280,7 +329,13 @@ mod tests {
             .map(|(i, e)| LogEntry {
                 epoch: *e,
                 append_time_ms: 0,
-                payload: Payload::Data { value: ProducedValue { producer: 1, seq: i as u64 }, key: None },
+                payload: Payload::Data {
+                    value: ProducedValue {
+                        producer: 1,
+                        seq: i as u64,
+                    },
+                    key: None,
+                },
             })
             .collect()
     }
@@ -295,11 +350,19 @@ mod tests {
     fn hw_is_min_over_isr_and_waits_for_unknown_followers() {
         let mut r = leader(vec![1, 2, 3]);
         r.log.append(entries(&[1, 1, 1, 1]));
-        assert_eq!(r.candidate_high_watermark(1, false, false), 0, "followers not fetched yet");
+        assert_eq!(
+            r.candidate_high_watermark(1, false, false),
+            0,
+            "followers not fetched yet"
+        );
         r.record_follower_fetch(10, 2, 4);
         r.record_follower_fetch(10, 3, 2);
         assert_eq!(r.candidate_high_watermark(1, false, false), 2);
-        assert_eq!(r.candidate_high_watermark(1, false, true), 4, "broken variant ignores followers");
+        assert_eq!(
+            r.candidate_high_watermark(1, false, true),
+            4,
+            "broken variant ignores followers"
+        );
     }
 
     #[test]
@@ -307,7 +370,11 @@ mod tests {
         let mut r = leader(vec![1]);
         r.log.append(entries(&[1, 1]));
         assert_eq!(r.candidate_high_watermark(2, false, false), 0);
-        assert_eq!(r.candidate_high_watermark(2, true, false), 2, "pre-KIP-966 advances anyway");
+        assert_eq!(
+            r.candidate_high_watermark(2, true, false),
+            2,
+            "pre-KIP-966 advances anyway"
+        );
     }
 
     #[test]
@@ -315,7 +382,10 @@ mod tests {
         let mut r = leader(vec![1, 2]);
         r.log.append(entries(&[1, 1]));
         r.record_follower_fetch(100, 2, 0);
-        assert_eq!(r.out_of_sync_followers(100 + 5000, 10_000), Vec::<BrokerId>::new());
+        assert_eq!(
+            r.out_of_sync_followers(100 + 5000, 10_000),
+            Vec::<BrokerId>::new()
+        );
         assert_eq!(r.out_of_sync_followers(100 + 10_001, 10_000), vec![2]);
         r.record_follower_fetch(200, 3, 2);
         assert!(r.follower_may_join_isr(3));
@@ -328,12 +398,28 @@ mod tests {
         let mut b = Replica::new(TopicPartition::new("t", 0));
         b.log.append(entries(&[1]));
         // Leader knows epochs 0 and 2 only: largest ≤ 1 is 0, ending at 1.
-        assert_eq!(b.truncation_offset(0, 1, false), (0, true), "B's epoch-0 end is 0");
-        assert_eq!(b.truncation_offset(NO_EPOCH, 1, true), (1, true), "KIP-101 keeps the divergent m1");
+        assert_eq!(
+            b.truncation_offset(0, 1, false),
+            (0, true),
+            "B's epoch-0 end is 0"
+        );
+        assert_eq!(
+            b.truncation_offset(NO_EPOCH, 1, true),
+            (1, true),
+            "KIP-101 keeps the divergent m1"
+        );
         let mut c = Replica::new(TopicPartition::new("t", 0));
         c.log.append(entries(&[0, 0, 3, 3]));
-        assert_eq!(c.truncation_offset(2, 5, false), (2, false), "ask again from epoch 0's end");
+        assert_eq!(
+            c.truncation_offset(2, 5, false),
+            (2, false),
+            "ask again from epoch 0's end"
+        );
         assert_eq!(c.truncation_offset(3, 3, false), (3, true));
-        assert_eq!(c.truncation_offset(3, -1, false), (0, true), "undefined → high watermark");
+        assert_eq!(
+            c.truncation_offset(3, -1, false),
+            (0, true),
+            "undefined → high watermark"
+        );
     }
 }

@@ -1,1 +1,157 @@
-//! (being built)
+//! The checkers: one invariant per file, each named after its property, each with a doc comment
+//! giving its precise definition and the bug it catches (definitions from
+//! `invariants-and-bugs.md`: R2, R4, R5, R7, R12, R13 and Jepsen's anomalies).
+//!
+//! They observe the history event by event, after the shared [`ghost::Ghost`] has applied the
+//! event, so per-event invariants fire at the exact event that broke them; end-of-run validations
+//! run in [`Invariant::at_end`]. They never look inside a node.
+
+pub mod convergence;
+pub mod epochs_monotonic;
+pub mod ghost;
+pub mod high_watermark_monotonic;
+pub mod leader_in_isr;
+pub mod log_matching;
+pub mod no_lost_acked_write;
+pub mod one_value_per_offset;
+pub mod read_below_high_watermark;
+pub mod single_leader_per_epoch;
+pub mod strong_isr;
+
+use crate::history::{Event, Observer};
+use ghost::Ghost;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// Safety (something bad happened) or liveness (something good did not happen in time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Safety,
+    Liveness,
+}
+
+/// One violated invariant, where and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    pub invariant: &'static str,
+    pub kind: Kind,
+    pub at_us: u64,
+    pub detail: String,
+}
+
+/// At most this many violations of one invariant are kept (the rest are counted).
+const MAX_PER_INVARIANT: usize = 20;
+
+/// Where invariants report.
+#[derive(Debug, Default)]
+pub struct Reporter {
+    now_us: u64,
+    violations: Vec<Violation>,
+    per_invariant: BTreeMap<&'static str, usize>,
+}
+
+impl Reporter {
+    pub fn safety(&mut self, invariant: &'static str, detail: String) {
+        let n = self.per_invariant.entry(invariant).or_default();
+        *n += 1;
+        if *n <= MAX_PER_INVARIANT {
+            self.violations.push(Violation {
+                invariant,
+                kind: Kind::Safety,
+                at_us: self.now_us,
+                detail,
+            });
+        }
+    }
+
+    /// Sets the time stamped on what is reported next.
+    pub fn set_now(&mut self, now_us: u64) {
+        self.now_us = now_us;
+    }
+
+    pub fn liveness(&mut self, invariant: &'static str, detail: String) {
+        self.violations.push(Violation {
+            invariant,
+            kind: Kind::Liveness,
+            at_us: self.now_us,
+            detail,
+        });
+    }
+}
+
+/// One property.
+pub trait Invariant: Send {
+    /// Its name, as reported (`no_lost_acked_write`).
+    fn name(&self) -> &'static str;
+    /// Called after the ghost applied `event`.
+    fn on_event(&mut self, event: &Event, ghost: &Ghost, report: &mut Reporter);
+    /// Called once when the run ends.
+    fn at_end(&mut self, _ghost: &Ghost, _report: &mut Reporter) {}
+}
+
+/// Every replication invariant, in a stable order.
+pub fn replication_invariants() -> Vec<Box<dyn Invariant>> {
+    vec![
+        Box::new(no_lost_acked_write::NoLostAckedWrite::default()),
+        Box::new(log_matching::LogMatching::default()),
+        Box::new(strong_isr::StrongIsr::default()),
+        Box::new(leader_in_isr::LeaderInIsr),
+        Box::new(single_leader_per_epoch::SingleLeaderPerEpoch::default()),
+        Box::new(epochs_monotonic::EpochsMonotonic::default()),
+        Box::new(high_watermark_monotonic::HighWatermarkMonotonic::default()),
+        Box::new(read_below_high_watermark::ReadBelowHighWatermark),
+        Box::new(one_value_per_offset::OneValuePerOffset::default()),
+    ]
+}
+
+/// The ghost and every invariant, fed by the history.
+pub struct Checkers {
+    pub ghost: Ghost,
+    invariants: Vec<Box<dyn Invariant>>,
+    pub report: Reporter,
+}
+
+impl Checkers {
+    pub fn new(invariants: Vec<Box<dyn Invariant>>) -> Self {
+        Checkers {
+            ghost: Ghost::default(),
+            invariants,
+            report: Reporter::default(),
+        }
+    }
+
+    pub fn observe(&mut self, event: &Event) {
+        self.ghost.apply(event);
+        self.report.now_us = event.at_us;
+        for inv in &mut self.invariants {
+            inv.on_event(event, &self.ghost, &mut self.report);
+        }
+    }
+
+    /// Runs the end-of-run validations at `end_us` and returns every violation, in order.
+    pub fn finish(&mut self, end_us: u64) -> Vec<Violation> {
+        self.report.now_us = end_us;
+        for inv in &mut self.invariants {
+            inv.at_end(&self.ghost, &mut self.report);
+        }
+        std::mem::take(&mut self.report.violations)
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        self.invariants.iter().map(|i| i.name()).collect()
+    }
+}
+
+/// Lets the history feed checkers that the run also queries (convergence) and finishes.
+pub struct SharedCheckers(pub Arc<Mutex<Checkers>>);
+
+impl Observer for SharedCheckers {
+    fn observe(&mut self, event: &Event) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .observe(event);
+    }
+}

@@ -24,7 +24,14 @@ impl ClientMetadata {
     pub fn new(brokers: u32, first: usize) -> Self {
         let brokers: Vec<BrokerId> = (1..=brokers).collect();
         let next_broker = first % brokers.len().max(1);
-        ClientMetadata { brokers, next_broker, leaders: BTreeMap::new(), in_flight: false, stale: true, last_refresh_ms: None }
+        ClientMetadata {
+            brokers,
+            next_broker,
+            leaders: BTreeMap::new(),
+            in_flight: false,
+            stale: true,
+            last_refresh_ms: None,
+        }
     }
 
     /// The broker to ask next; rotates so that a dead broker is not asked forever.
@@ -42,7 +49,10 @@ impl ClientMetadata {
     }
 
     pub fn epoch(&self, partition: u32) -> LeaderEpoch {
-        self.leaders.get(&partition).map(|l| l.1).unwrap_or(NO_EPOCH)
+        self.leaders
+            .get(&partition)
+            .map(|l| l.1)
+            .unwrap_or(NO_EPOCH)
     }
 
     /// Takes a Metadata response for `topic`. Kafka ignores partition metadata whose leader epoch
@@ -59,7 +69,8 @@ impl ClientMetadata {
     fn update_partition(&mut self, p: &PartitionMetadata) {
         let known = self.epoch(p.tp.partition);
         if p.leader_epoch >= known {
-            self.leaders.insert(p.tp.partition, (p.leader, p.leader_epoch));
+            self.leaders
+                .insert(p.tp.partition, (p.leader, p.leader_epoch));
         }
         if p.leader.is_none() {
             self.stale = true;

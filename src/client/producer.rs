@@ -53,6 +53,10 @@ pub struct Producer {
     tp_topic: String,
     partitions: u32,
     stop_ms: Millis,
+    /// Records are spaced from here: record `origin_seq + k` is due at `origin_ms + k / rate`.
+    origin_ms: Millis,
+    origin_seq: u64,
+    incarnation: u64,
     rng: ChaCha8Rng,
     next_seq: u64,
     sticky: Option<u32>,
@@ -90,13 +94,25 @@ fn retriable(e: ErrorCode) -> bool {
 
 /// Whether a response with this error proves the batch was not appended.
 fn proves_not_appended(e: ErrorCode) -> bool {
-    matches!(e, ErrorCode::NotEnoughReplicas | ErrorCode::UnknownTopicOrPartition | ErrorCode::LeaderNotAvailable)
+    matches!(
+        e,
+        ErrorCode::NotEnoughReplicas
+            | ErrorCode::UnknownTopicOrPartition
+            | ErrorCode::LeaderNotAvailable
+    )
 }
 
 impl Producer {
     /// A producer `p{index}` writing to a topic with `partitions` partitions in a cluster of
     /// `brokers` brokers. `rng` is this producer's own seeded stream (keys, sticky partitions).
-    pub fn new(index: u32, cfg: ProducerConfig, partitions: u32, brokers: u32, duration_ms: Millis, rng: ChaCha8Rng) -> Self {
+    pub fn new(
+        index: u32,
+        cfg: ProducerConfig,
+        partitions: u32,
+        brokers: u32,
+        duration_ms: Millis,
+        rng: ChaCha8Rng,
+    ) -> Self {
         let stop_ms = cfg.stop_ms.unwrap_or(duration_ms).min(duration_ms);
         let mut timers = TimerQueue::default();
         timers.schedule(cfg.start_ms, Timer::NextRecord);
@@ -106,6 +122,9 @@ impl Producer {
             cfg,
             partitions,
             stop_ms,
+            origin_ms: 0,
+            origin_seq: 0,
+            incarnation: 0,
             rng,
             next_seq: 0,
             sticky: None,
@@ -118,6 +137,25 @@ impl Producer {
             timers,
             pending_wake: None,
         }
+    }
+
+    /// Continues after a restart: values go on from `next_seq` (so they stay unique) and the
+    /// schedule restarts at `now` (records due while the producer was down are never produced).
+    pub fn resume_from(&mut self, now: Millis, next_seq: u64, incarnation: u64) {
+        self.next_seq = next_seq;
+        self.origin_seq = next_seq;
+        self.origin_ms = now.max(self.cfg.start_ms);
+        self.incarnation = incarnation;
+        self.timers.clear();
+        self.timers.schedule(self.origin_ms, Timer::NextRecord);
+    }
+
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    pub fn incarnation(&self) -> u64 {
+        self.incarnation
     }
 
     /// Stops producing new records (the workload ended); what is pending is still delivered.
@@ -156,19 +194,25 @@ impl Producer {
 
     /// The time of record number `seq` at the configured rate.
     fn record_time(&self, seq: u64) -> Millis {
-        self.cfg.start_ms + ((seq as f64) * 1000.0 / self.cfg.rate_per_s) as u64
+        let k = seq.saturating_sub(self.origin_seq);
+        self.origin_ms.max(self.cfg.start_ms) + ((k as f64) * 1000.0 / self.cfg.rate_per_s) as u64
     }
 
     fn produce_record(&mut self, now: Millis) {
         if now >= self.stop_ms {
             return;
         }
-        let value = ProducedValue { producer: self.index, seq: self.next_seq };
+        let value = ProducedValue {
+            producer: self.index,
+            seq: self.next_seq,
+        };
         self.next_seq += 1;
         let key = (self.cfg.keys > 0).then(|| self.rng.gen_range(0..self.cfg.keys));
         let partition = match key {
             Some(k) => partitioner::partition_for_key(k, self.partitions),
-            None => *self.sticky.get_or_insert_with(|| self.rng.gen_range(0..self.partitions)),
+            None => *self
+                .sticky
+                .get_or_insert_with(|| self.rng.gen_range(0..self.partitions)),
         };
         let linger = now + self.cfg.linger_ms;
         let entry = self.open.entry(partition).or_insert_with(|| {
@@ -181,7 +225,10 @@ impl Producer {
                 maybe_appended: false,
                 not_before_ms: 0,
             };
-            (batch, self.timers.schedule(linger, Timer::Linger(partition)))
+            (
+                batch,
+                self.timers.schedule(linger, Timer::Linger(partition)),
+            )
         });
         entry.0.values.push(value);
         entry.0.keys.push(key);
@@ -212,26 +259,52 @@ impl Producer {
         TopicPartition::new(self.tp_topic.clone(), partition)
     }
 
-    fn send_request(&mut self, now: Millis, to: NodeId, kind: Inflight, body: Request, out: &mut Effects) {
+    fn send_request(
+        &mut self,
+        now: Millis,
+        to: NodeId,
+        kind: Inflight,
+        body: Request,
+        out: &mut Effects,
+    ) {
         let corr = self.next_correlation_id;
         self.next_correlation_id += 1;
-        let timer = self.timers.schedule(now + self.cfg.request_timeout_ms, Timer::RequestTimeout(corr));
+        let timer = self.timers.schedule(
+            now + self.cfg.request_timeout_ms,
+            Timer::RequestTimeout(corr),
+        );
         self.inflight.insert(corr, (kind, timer));
-        out.send(to, Message::Request { correlation_id: corr, body });
+        out.send(
+            to,
+            Message::Request {
+                correlation_id: corr,
+                body,
+            },
+        );
     }
 
     /// Sends the head batch of every partition that has a known leader and nothing in flight.
     fn send_ready(&mut self, now: Millis, out: &mut Effects) {
-        let partitions: Vec<u32> = self.ready.iter().filter(|(_, q)| !q.is_empty()).map(|(p, _)| *p).collect();
+        let partitions: Vec<u32> = self
+            .ready
+            .iter()
+            .filter(|(_, q)| !q.is_empty())
+            .map(|(p, _)| *p)
+            .collect();
         let mut need_metadata = false;
         let mut wake: Option<Millis> = None;
         for p in partitions {
             if self.busy.contains(&p) {
                 continue;
             }
-            let head_ready = self.ready[&p].front().is_some_and(|b| b.not_before_ms <= now);
+            let head_ready = self.ready[&p]
+                .front()
+                .is_some_and(|b| b.not_before_ms <= now);
             if !head_ready {
-                let at = self.ready[&p].front().map(|b| b.not_before_ms).unwrap_or(now);
+                let at = self.ready[&p]
+                    .front()
+                    .map(|b| b.not_before_ms)
+                    .unwrap_or(now);
                 wake = Some(wake.map_or(at, |w: Millis| w.min(at)));
                 continue;
             }
@@ -239,14 +312,20 @@ impl Producer {
                 need_metadata = true;
                 continue;
             };
-            let mut batch = self.ready.get_mut(&p).and_then(|q| q.pop_front()).expect("head checked");
+            let mut batch = self
+                .ready
+                .get_mut(&p)
+                .and_then(|q| q.pop_front())
+                .expect("head checked");
             self.send_batch(now, leader, &mut batch, out);
         }
         if let Some(at) = wake {
             self.wake(at);
         }
         if need_metadata || self.metadata.stale {
-            if !self.metadata.in_flight && !self.metadata.refresh_due(now, self.cfg.retry_backoff_ms) {
+            if !self.metadata.in_flight
+                && !self.metadata.refresh_due(now, self.cfg.retry_backoff_ms)
+            {
                 let at = self.metadata.last_refresh_ms.unwrap_or(now) + self.cfg.retry_backoff_ms;
                 self.wake(at);
             }
@@ -258,24 +337,47 @@ impl Producer {
         let tp = self.tp(batch.partition);
         if batch.first_send_ms.is_none() {
             batch.first_send_ms = Some(now);
-            out.event(EventKind::Sent { tp: tp.clone(), values: batch.values.clone() });
+            out.event(EventKind::Sent {
+                tp: tp.clone(),
+                values: batch.values.clone(),
+            });
         }
         batch.attempts += 1;
         let entries = batch
             .values
             .iter()
             .zip(&batch.keys)
-            .map(|(value, key)| Payload::Data { value: *value, key: *key })
+            .map(|(value, key)| Payload::Data {
+                value: *value,
+                key: *key,
+            })
             .collect();
         let acks = acks(self.cfg.acks);
-        let req = ProduceRequest { tp, acks, timeout_ms: self.cfg.request_timeout_ms, entries };
+        let req = ProduceRequest {
+            tp,
+            acks,
+            timeout_ms: self.cfg.request_timeout_ms,
+            entries,
+        };
         if acks == Acks::None {
             // Fire and forget: nothing will answer.
-            out.send(NodeId::Broker(leader), Message::Request { correlation_id: u64::MAX, body: Request::Produce(req) });
+            out.send(
+                NodeId::Broker(leader),
+                Message::Request {
+                    correlation_id: u64::MAX,
+                    body: Request::Produce(req),
+                },
+            );
             return;
         }
         self.busy.insert(batch.partition);
-        self.send_request(now, NodeId::Broker(leader), Inflight::Produce(batch.clone()), Request::Produce(req), out);
+        self.send_request(
+            now,
+            NodeId::Broker(leader),
+            Inflight::Produce(batch.clone()),
+            Request::Produce(req),
+            out,
+        );
     }
 
     fn refresh_metadata(&mut self, now: Millis, out: &mut Effects) {
@@ -284,13 +386,29 @@ impl Producer {
         }
         self.metadata.in_flight = true;
         let broker = self.metadata.next_bootstrap();
-        let req = MetadataRequest { topics: vec![self.tp_topic.clone()] };
-        self.send_request(now, NodeId::Broker(broker), Inflight::Metadata, Request::Metadata(req), out);
+        let req = MetadataRequest {
+            topics: vec![self.tp_topic.clone()],
+        };
+        self.send_request(
+            now,
+            NodeId::Broker(broker),
+            Inflight::Metadata,
+            Request::Metadata(req),
+            out,
+        );
     }
 
     pub fn handle(&mut self, now: Millis, _from: NodeId, message: Message, out: &mut Effects) {
-        let Message::Response { correlation_id, body } = message else { return };
-        let Some((kind, timer)) = self.inflight.remove(&correlation_id) else { return };
+        let Message::Response {
+            correlation_id,
+            body,
+        } = message
+        else {
+            return;
+        };
+        let Some((kind, timer)) = self.inflight.remove(&correlation_id) else {
+            return;
+        };
         self.timers.cancel(timer);
         match (kind, body) {
             (Inflight::Metadata, Response::Metadata(resp)) => {
@@ -301,31 +419,49 @@ impl Producer {
                     self.wake(now + self.cfg.retry_backoff_ms);
                 }
             }
-            (Inflight::Produce(batch), Response::Produce(resp)) => self.on_produce_response(now, batch, resp, out),
+            (Inflight::Produce(batch), Response::Produce(resp)) => {
+                self.on_produce_response(now, batch, resp, out)
+            }
             _ => {}
         }
         self.send_ready(now, out);
     }
 
-    fn on_produce_response(&mut self, now: Millis, mut batch: Batch, resp: ProduceResponse, out: &mut Effects) {
+    fn on_produce_response(
+        &mut self,
+        now: Millis,
+        mut batch: Batch,
+        resp: ProduceResponse,
+        out: &mut Effects,
+    ) {
         self.busy.remove(&batch.partition);
         if resp.error.is_ok() {
             let base_offset = resp.base_offset.unwrap_or(0);
             let acks = acks(self.cfg.acks);
-            out.event(EventKind::Acked { tp: resp.tp, acks, base_offset, values: batch.values });
+            out.event(EventKind::Acked {
+                tp: resp.tp,
+                acks,
+                base_offset,
+                values: batch.values,
+            });
             return;
         }
         if !proves_not_appended(resp.error) {
             batch.maybe_appended = true;
         }
-        if matches!(resp.error, ErrorCode::NotLeaderOrFollower | ErrorCode::LeaderNotAvailable) {
+        if matches!(
+            resp.error,
+            ErrorCode::NotLeaderOrFollower | ErrorCode::LeaderNotAvailable
+        ) {
             self.metadata.invalidate(batch.partition);
         }
         self.retry_or_fail(now, batch, resp.error, out);
     }
 
     fn on_timeout(&mut self, now: Millis, corr: u64, out: &mut Effects) {
-        let Some((kind, _)) = self.inflight.remove(&corr) else { return };
+        let Some((kind, _)) = self.inflight.remove(&corr) else {
+            return;
+        };
         match kind {
             Inflight::Metadata => self.metadata.in_flight = false,
             Inflight::Produce(mut batch) => {
@@ -337,11 +473,23 @@ impl Producer {
         }
     }
 
-    fn retry_or_fail(&mut self, now: Millis, mut batch: Batch, error: ErrorCode, out: &mut Effects) {
+    fn retry_or_fail(
+        &mut self,
+        now: Millis,
+        mut batch: Batch,
+        error: ErrorCode,
+        out: &mut Effects,
+    ) {
         let deadline = batch.first_send_ms.unwrap_or(now) + self.cfg.delivery_timeout_ms;
-        if retriable(error) && batch.attempts <= self.cfg.retries && now + self.cfg.retry_backoff_ms < deadline {
+        if retriable(error)
+            && batch.attempts <= self.cfg.retries
+            && now + self.cfg.retry_backoff_ms < deadline
+        {
             batch.not_before_ms = now + self.cfg.retry_backoff_ms;
-            self.ready.entry(batch.partition).or_default().push_front(batch);
+            self.ready
+                .entry(batch.partition)
+                .or_default()
+                .push_front(batch);
             return;
         }
         out.event(EventKind::SendFailed {

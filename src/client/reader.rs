@@ -59,7 +59,12 @@ pub struct Reader {
 impl Reader {
     /// A reader `r{index}` of `partitions` of its topic, in a cluster of `brokers` brokers.
     pub fn new(index: u32, cfg: ReaderConfig, partitions: Vec<u32>, brokers: u32) -> Self {
-        let positions = partitions.iter().map(|p| (*p, Position::Reset(cfg.auto_offset_reset))).collect();
+        let positions = partitions
+            .iter()
+            .map(|p| (*p, Position::Reset(cfg.auto_offset_reset)))
+            .collect();
+        let mut timers = TimerQueue::default();
+        timers.schedule(0, Timer::Wake);
         Reader {
             cfg,
             positions,
@@ -68,8 +73,8 @@ impl Reader {
             metadata: ClientMetadata::new(brokers, index as usize),
             inflight: BTreeMap::new(),
             next_correlation_id: 0,
-            timers: TimerQueue::default(),
-            pending_wake: None,
+            timers,
+            pending_wake: Some(0),
         }
     }
 
@@ -102,12 +107,28 @@ impl Reader {
         self.poll(now, out);
     }
 
-    fn send_request(&mut self, now: Millis, to: NodeId, kind: Inflight, body: Request, out: &mut Effects) {
+    fn send_request(
+        &mut self,
+        now: Millis,
+        to: NodeId,
+        kind: Inflight,
+        body: Request,
+        out: &mut Effects,
+    ) {
         let corr = self.next_correlation_id;
         self.next_correlation_id += 1;
-        let timer = self.timers.schedule(now + self.cfg.request_timeout_ms, Timer::RequestTimeout(corr));
+        let timer = self.timers.schedule(
+            now + self.cfg.request_timeout_ms,
+            Timer::RequestTimeout(corr),
+        );
         self.inflight.insert(corr, (kind, timer));
-        out.send(to, Message::Request { correlation_id: corr, body });
+        out.send(
+            to,
+            Message::Request {
+                correlation_id: corr,
+                body,
+            },
+        );
     }
 
     /// Sends every request that is due: ListOffsets for partitions to reset, one Fetch per leader.
@@ -131,7 +152,9 @@ impl Reader {
             };
             match pos {
                 Position::Failed => {}
-                Position::Reset(policy) => self.send_list_offsets(now, p, policy, leader, epoch, out),
+                Position::Reset(policy) => {
+                    self.send_list_offsets(now, p, policy, leader, epoch, out)
+                }
                 Position::At(offset) => fetches.entry(leader).or_default().push(FetchPartition {
                     tp: self.tp(p),
                     fetch_offset: offset,
@@ -149,14 +172,28 @@ impl Reader {
                 max_records: self.cfg.max_poll_records,
                 partitions,
             };
-            self.send_request(now, NodeId::Broker(broker), Inflight::Fetch { partitions: ids }, Request::Fetch(req), out);
+            self.send_request(
+                now,
+                NodeId::Broker(broker),
+                Inflight::Fetch { partitions: ids },
+                Request::Fetch(req),
+                out,
+            );
         }
         if need_metadata {
             self.refresh_metadata(now, out);
         }
     }
 
-    fn send_list_offsets(&mut self, now: Millis, p: u32, policy: OffsetReset, leader: BrokerId, epoch: i32, out: &mut Effects) {
+    fn send_list_offsets(
+        &mut self,
+        now: Millis,
+        p: u32,
+        policy: OffsetReset,
+        leader: BrokerId,
+        epoch: i32,
+        out: &mut Effects,
+    ) {
         let spec = match policy {
             OffsetReset::Earliest => OffsetSpec::Earliest,
             OffsetReset::Latest => OffsetSpec::Latest,
@@ -167,8 +204,18 @@ impl Reader {
             }
         };
         self.busy.insert(p);
-        let req = ListOffsetsRequest { tp: self.tp(p), spec, current_leader_epoch: epoch };
-        self.send_request(now, NodeId::Broker(leader), Inflight::ListOffsets(p), Request::ListOffsets(req), out);
+        let req = ListOffsetsRequest {
+            tp: self.tp(p),
+            spec,
+            current_leader_epoch: epoch,
+        };
+        self.send_request(
+            now,
+            NodeId::Broker(leader),
+            Inflight::ListOffsets(p),
+            Request::ListOffsets(req),
+            out,
+        );
     }
 
     fn refresh_metadata(&mut self, now: Millis, out: &mut Effects) {
@@ -180,12 +227,22 @@ impl Reader {
         }
         self.metadata.in_flight = true;
         let broker = self.metadata.next_bootstrap();
-        let req = MetadataRequest { topics: vec![self.cfg.topic.clone()] };
-        self.send_request(now, NodeId::Broker(broker), Inflight::Metadata, Request::Metadata(req), out);
+        let req = MetadataRequest {
+            topics: vec![self.cfg.topic.clone()],
+        };
+        self.send_request(
+            now,
+            NodeId::Broker(broker),
+            Inflight::Metadata,
+            Request::Metadata(req),
+            out,
+        );
     }
 
     fn on_timeout(&mut self, now: Millis, corr: u64) {
-        let Some((kind, _)) = self.inflight.remove(&corr) else { return };
+        let Some((kind, _)) = self.inflight.remove(&corr) else {
+            return;
+        };
         self.release(now, kind, true);
     }
 
@@ -214,15 +271,25 @@ impl Reader {
     }
 
     pub fn handle(&mut self, now: Millis, _from: NodeId, message: Message, out: &mut Effects) {
-        let Message::Response { correlation_id, body } = message else { return };
-        let Some((kind, timer)) = self.inflight.remove(&correlation_id) else { return };
+        let Message::Response {
+            correlation_id,
+            body,
+        } = message
+        else {
+            return;
+        };
+        let Some((kind, timer)) = self.inflight.remove(&correlation_id) else {
+            return;
+        };
         self.timers.cancel(timer);
         match (&kind, body) {
             (Inflight::Metadata, Response::Metadata(resp)) => {
                 let topic = self.cfg.topic.clone();
                 self.metadata.update(now, &topic, &resp);
             }
-            (Inflight::ListOffsets(p), Response::ListOffsets(resp)) => self.on_list_offsets(now, *p, resp, out),
+            (Inflight::ListOffsets(p), Response::ListOffsets(resp)) => {
+                self.on_list_offsets(now, *p, resp, out)
+            }
             (Inflight::Fetch { .. }, Response::Fetch(resp)) => {
                 for part in resp.partitions {
                     self.on_fetched(now, part, out);
@@ -234,7 +301,13 @@ impl Reader {
         self.poll(now, out);
     }
 
-    fn on_list_offsets(&mut self, now: Millis, p: u32, resp: ListOffsetsResponse, out: &mut Effects) {
+    fn on_list_offsets(
+        &mut self,
+        now: Millis,
+        p: u32,
+        resp: ListOffsetsResponse,
+        out: &mut Effects,
+    ) {
         if !resp.error.is_ok() {
             self.backoff(now, p);
             return;
@@ -244,20 +317,31 @@ impl Reader {
             _ => return,
         };
         self.positions.insert(p, Position::At(resp.offset));
-        out.event(EventKind::PositionReset { tp: resp.tp, offset: resp.offset, reason });
+        out.event(EventKind::PositionReset {
+            tp: resp.tp,
+            offset: resp.offset,
+            reason,
+        });
     }
 
     fn on_fetched(&mut self, now: Millis, part: FetchPartitionResponse, out: &mut Effects) {
         let p = part.tp.partition;
-        let Some(Position::At(position)) = self.positions.get(&p).copied() else { return };
+        let Some(Position::At(position)) = self.positions.get(&p).copied() else {
+            return;
+        };
         match part.error {
             ErrorCode::None if part.base_offset == position => {}
             ErrorCode::None => return,
             ErrorCode::OffsetOutOfRange => {
-                self.positions.insert(p, Position::Reset(self.cfg.auto_offset_reset));
+                self.positions
+                    .insert(p, Position::Reset(self.cfg.auto_offset_reset));
                 if self.cfg.auto_offset_reset == OffsetReset::None {
                     self.positions.insert(p, Position::Failed);
-                    out.event(EventKind::PositionReset { tp: part.tp, offset: position, reason: "OFFSET_OUT_OF_RANGE with auto.offset.reset=none".into() });
+                    out.event(EventKind::PositionReset {
+                        tp: part.tp,
+                        offset: position,
+                        reason: "OFFSET_OUT_OF_RANGE with auto.offset.reset=none".into(),
+                    });
                 }
                 return;
             }
@@ -276,7 +360,13 @@ impl Reader {
                 Payload::Data { value, .. } => *value,
             })
             .collect::<Vec<_>>();
-        self.positions.insert(p, Position::At(position + values.len() as u64));
-        out.event(EventKind::Polled { tp: part.tp, base_offset: position, values, high_watermark: part.high_watermark });
+        self.positions
+            .insert(p, Position::At(position + values.len() as u64));
+        out.event(EventKind::Polled {
+            tp: part.tp,
+            base_offset: position,
+            values,
+            high_watermark: part.high_watermark,
+        });
     }
 }

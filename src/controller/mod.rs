@@ -62,7 +62,9 @@ pub struct Controller {
 /// Kafka's default replica placement without racks: partition p of a topic starts at broker
 /// `(p + start) % n` and continues round the ring.
 pub fn assign_replicas(partition: u32, replication_factor: u32, brokers: u32) -> Vec<BrokerId> {
-    (0..replication_factor).map(|i| (partition + i) % brokers + 1).collect()
+    (0..replication_factor)
+        .map(|i| (partition + i) % brokers + 1)
+        .collect()
 }
 
 impl Controller {
@@ -71,7 +73,13 @@ impl Controller {
     pub fn bootstrap(cfg: ControllerConfig, now: Millis, out: &mut Effects) -> Self {
         let mut c = Controller::empty(cfg);
         for b in 1..=c.cfg.brokers {
-            c.append(MetadataRecord::RegisterBroker { broker: b, incarnation: 0 }, out);
+            c.append(
+                MetadataRecord::RegisterBroker {
+                    broker: b,
+                    incarnation: 0,
+                },
+                out,
+            );
         }
         let topics = c.cfg.topics.clone();
         for t in &topics {
@@ -104,16 +112,30 @@ impl Controller {
     }
 
     fn empty(cfg: ControllerConfig) -> Self {
-        let unclean = cfg.topics.iter().map(|t| (t.name.clone(), t.unclean_leader_election)).collect();
-        Controller { cfg, log: Vec::new(), brokers: BTreeMap::new(), partitions: BTreeMap::new(), unclean }
+        let unclean = cfg
+            .topics
+            .iter()
+            .map(|t| (t.name.clone(), t.unclean_leader_election))
+            .collect();
+        Controller {
+            cfg,
+            log: Vec::new(),
+            brokers: BTreeMap::new(),
+            partitions: BTreeMap::new(),
+            unclean,
+        }
     }
 
     fn fresh_sessions(&mut self, now: Millis) {
-        self.brokers.values_mut().for_each(|b| b.last_heartbeat_ms = now);
+        self.brokers
+            .values_mut()
+            .for_each(|b| b.last_heartbeat_ms = now);
     }
 
     pub fn disk(&self) -> ControllerDisk {
-        ControllerDisk { log: self.log.clone() }
+        ControllerDisk {
+            log: self.log.clone(),
+        }
     }
 
     pub fn partition(&self, tp: &TopicPartition) -> Option<&PartitionState> {
@@ -124,7 +146,10 @@ impl Controller {
     fn replay(&mut self, record: &MetadataRecord) {
         let offset = self.log.len() as u64;
         match record {
-            MetadataRecord::RegisterBroker { broker, incarnation } => {
+            MetadataRecord::RegisterBroker {
+                broker,
+                incarnation,
+            } => {
                 let reg = BrokerRegistration {
                     incarnation: *incarnation,
                     last_heartbeat_ms: 0,
@@ -155,13 +180,24 @@ impl Controller {
         let offset = self.log.len() as u64;
         self.log.push(record.clone());
         for b in 1..=self.cfg.brokers {
-            let push = MetadataPush { records: vec![(offset, record.clone())] };
-            out.send(NodeId::Broker(b), Message::Request { correlation_id: 0, body: Request::MetadataPush(push) });
+            let push = MetadataPush {
+                records: vec![(offset, record.clone())],
+            };
+            out.send(
+                NodeId::Broker(b),
+                Message::Request {
+                    correlation_id: 0,
+                    body: Request::MetadataPush(push),
+                },
+            );
         }
     }
 
     fn commit_partition(&mut self, state: PartitionState, reason: &str, out: &mut Effects) {
-        out.event(EventKind::PartitionChanged { state: state.clone(), reason: reason.to_string() });
+        out.event(EventKind::PartitionChanged {
+            state: state.clone(),
+            reason: reason.to_string(),
+        });
         self.append(MetadataRecord::Partition(state), out);
     }
 
@@ -179,7 +215,9 @@ impl Controller {
         let expired: Vec<BrokerId> = self
             .brokers
             .iter()
-            .filter(|(_, b)| !b.fenced && now > b.last_heartbeat_ms + self.cfg.broker_session_timeout_ms)
+            .filter(|(_, b)| {
+                !b.fenced && now > b.last_heartbeat_ms + self.cfg.broker_session_timeout_ms
+            })
             .map(|(id, _)| *id)
             .collect();
         for b in expired {
@@ -188,47 +226,92 @@ impl Controller {
     }
 
     pub fn handle(&mut self, now: Millis, from: NodeId, message: Message, out: &mut Effects) {
-        let Message::Request { correlation_id, body } = message else { return };
+        let Message::Request {
+            correlation_id,
+            body,
+        } = message
+        else {
+            return;
+        };
         let response = match body {
-            Request::BrokerHeartbeat(req) => Response::BrokerHeartbeat(self.handle_heartbeat(now, req, out)),
-            Request::AlterPartition(req) => Response::AlterPartition(self.handle_alter_partition(req, out)),
+            Request::BrokerHeartbeat(req) => {
+                Response::BrokerHeartbeat(self.handle_heartbeat(now, req, out))
+            }
+            Request::AlterPartition(req) => {
+                Response::AlterPartition(self.handle_alter_partition(req, out))
+            }
             other => {
-                tracing::debug!(api = other.api_name(), "controller ignores a request it does not serve");
+                tracing::debug!(
+                    api = other.api_name(),
+                    "controller ignores a request it does not serve"
+                );
                 return;
             }
         };
-        out.send(from, Message::Response { correlation_id, body: response });
+        out.send(
+            from,
+            Message::Response {
+                correlation_id,
+                body: response,
+            },
+        );
     }
 
-    fn handle_heartbeat(&mut self, now: Millis, req: BrokerHeartbeatRequest, out: &mut Effects) -> BrokerHeartbeatResponse {
+    fn handle_heartbeat(
+        &mut self,
+        now: Millis,
+        req: BrokerHeartbeatRequest,
+        out: &mut Effects,
+    ) -> BrokerHeartbeatResponse {
         let Some(reg) = self.brokers.get(&req.broker).cloned() else {
-            return BrokerHeartbeatResponse { error: ErrorCode::InvalidRequest, records: Vec::new() };
+            return BrokerHeartbeatResponse {
+                error: ErrorCode::InvalidRequest,
+                records: Vec::new(),
+            };
         };
         if req.incarnation < reg.incarnation {
-            return BrokerHeartbeatResponse { error: ErrorCode::StaleBrokerEpoch, records: Vec::new() };
+            return BrokerHeartbeatResponse {
+                error: ErrorCode::StaleBrokerEpoch,
+                records: Vec::new(),
+            };
         }
         if req.incarnation > reg.incarnation {
             // The broker restarted: fence what the old incarnation held, then register the new one.
             if !reg.fenced {
                 self.fence(req.broker, "re-registered after restart", out);
             }
-            self.append(MetadataRecord::RegisterBroker { broker: req.broker, incarnation: req.incarnation }, out);
+            self.append(
+                MetadataRecord::RegisterBroker {
+                    broker: req.broker,
+                    incarnation: req.incarnation,
+                },
+                out,
+            );
         }
         let reg = self.brokers.get_mut(&req.broker).expect("registered above");
         reg.last_heartbeat_ms = now;
         if req.want_shutdown && !reg.fenced {
             self.fence(req.broker, "controlled shutdown", out);
-        } else if !req.want_shutdown && reg.fenced && req.metadata_offset > reg.registered_at_offset {
+        } else if !req.want_shutdown && reg.fenced && req.metadata_offset > reg.registered_at_offset
+        {
             self.unfence(req.broker, out);
         }
         let from = (req.metadata_offset as usize).min(self.log.len());
         let to = (from + MAX_RECORDS_PER_RESPONSE).min(self.log.len());
-        let records = (from..to).map(|i| (i as u64, self.log[i].clone())).collect();
-        BrokerHeartbeatResponse { error: ErrorCode::None, records }
+        let records = (from..to)
+            .map(|i| (i as u64, self.log[i].clone()))
+            .collect();
+        BrokerHeartbeatResponse {
+            error: ErrorCode::None,
+            records,
+        }
     }
 
     fn fence(&mut self, broker: BrokerId, reason: &str, out: &mut Effects) {
-        out.event(EventKind::BrokerFenced { broker, reason: reason.to_string() });
+        out.event(EventKind::BrokerFenced {
+            broker,
+            reason: reason.to_string(),
+        });
         self.append(MetadataRecord::FenceBroker { broker }, out);
         let affected: Vec<PartitionState> = self
             .partitions
@@ -274,7 +357,11 @@ impl Controller {
     /// leader epoch when the leader changes.
     fn elect(&self, state: &mut PartitionState) {
         let sw = &self.cfg.switches;
-        let clean = state.replicas.iter().copied().find(|r| state.isr.contains(r) && self.is_live(*r));
+        let clean = state
+            .replicas
+            .iter()
+            .copied()
+            .find(|r| state.isr.contains(r) && self.is_live(*r));
         let unclean_allowed = self.unclean.get(&state.tp.topic).copied().unwrap_or(false);
         let any_live = || state.replicas.iter().copied().find(|r| self.is_live(*r));
         let new_leader = match clean {
@@ -299,12 +386,24 @@ impl Controller {
         }
     }
 
-    fn handle_alter_partition(&mut self, req: AlterPartitionRequest, out: &mut Effects) -> AlterPartitionResponse {
-        let error = |error| AlterPartitionResponse { tp: req.tp.clone(), error, state: None };
+    fn handle_alter_partition(
+        &mut self,
+        req: AlterPartitionRequest,
+        out: &mut Effects,
+    ) -> AlterPartitionResponse {
+        let error = |error| AlterPartitionResponse {
+            tp: req.tp.clone(),
+            error,
+            state: None,
+        };
         let Some(current) = self.partitions.get(&req.tp).cloned() else {
             return error(ErrorCode::UnknownTopicOrPartition);
         };
-        if self.brokers.get(&req.broker).is_none_or(|b| b.incarnation != req.incarnation) {
+        if self
+            .brokers
+            .get(&req.broker)
+            .is_none_or(|b| b.incarnation != req.incarnation)
+        {
             return error(ErrorCode::StaleBrokerEpoch);
         }
         if current.leader != Some(req.broker) || req.leader_epoch < current.leader_epoch {
@@ -319,18 +418,25 @@ impl Controller {
         if !req.new_isr.contains(&req.broker) {
             return error(ErrorCode::InvalidRequest);
         }
-        let added_ineligible = req
-            .new_isr
-            .iter()
-            .any(|b| !current.isr.contains(b) && (!self.is_live(*b) || !current.replicas.contains(b)));
+        let added_ineligible = req.new_isr.iter().any(|b| {
+            !current.isr.contains(b) && (!self.is_live(*b) || !current.replicas.contains(b))
+        });
         if added_ineligible {
             return error(ErrorCode::IneligibleReplica);
         }
         let mut state = current;
         state.isr = req.new_isr;
         state.partition_epoch += 1;
-        self.commit_partition(state.clone(), &format!("AlterPartition from b{}", req.broker), out);
-        AlterPartitionResponse { tp: req.tp, error: ErrorCode::None, state: Some(state) }
+        self.commit_partition(
+            state.clone(),
+            &format!("AlterPartition from b{}", req.broker),
+            out,
+        );
+        AlterPartitionResponse {
+            tp: req.tp,
+            error: ErrorCode::None,
+            state: Some(state),
+        }
     }
 }
 
@@ -362,8 +468,19 @@ mod tests {
         TopicPartition::new("t", 0)
     }
 
-    fn heartbeat(c: &mut Controller, now: Millis, broker: BrokerId, incarnation: u64, out: &mut Effects) {
-        let req = BrokerHeartbeatRequest { broker, incarnation, metadata_offset: c.log.len() as u64, want_shutdown: false };
+    fn heartbeat(
+        c: &mut Controller,
+        now: Millis,
+        broker: BrokerId,
+        incarnation: u64,
+        out: &mut Effects,
+    ) {
+        let req = BrokerHeartbeatRequest {
+            broker,
+            incarnation,
+            metadata_offset: c.log.len() as u64,
+            want_shutdown: false,
+        };
         c.handle_heartbeat(now, req, out);
     }
 
@@ -375,7 +492,10 @@ mod tests {
         heartbeat(&mut c, 2000, 3, 0, &mut out);
         c.tick(3001, &mut out);
         let s = c.partition(&tp()).unwrap();
-        assert_eq!((s.leader, s.leader_epoch, s.isr.clone()), (Some(2), 1, vec![2, 3]));
+        assert_eq!(
+            (s.leader, s.leader_epoch, s.isr.clone()),
+            (Some(2), 1, vec![2, 3])
+        );
     }
 
     #[test]
@@ -415,12 +535,26 @@ mod tests {
             partition_epoch,
             new_isr: isr,
         };
-        assert_eq!(c.handle_alter_partition(req(0, 0, vec![1, 2]), &mut out).error, ErrorCode::None);
-        assert_eq!(c.handle_alter_partition(req(0, 0, vec![1]), &mut out).error, ErrorCode::InvalidUpdateVersion);
+        assert_eq!(
+            c.handle_alter_partition(req(0, 0, vec![1, 2]), &mut out)
+                .error,
+            ErrorCode::None
+        );
+        assert_eq!(
+            c.handle_alter_partition(req(0, 0, vec![1]), &mut out).error,
+            ErrorCode::InvalidUpdateVersion
+        );
         c.fence(3, "test", &mut out);
-        assert_eq!(c.handle_alter_partition(req(0, 2, vec![1, 2, 3]), &mut out).error, ErrorCode::IneligibleReplica);
+        assert_eq!(
+            c.handle_alter_partition(req(0, 2, vec![1, 2, 3]), &mut out)
+                .error,
+            ErrorCode::IneligibleReplica
+        );
         c.fence(1, "test", &mut out);
-        assert_eq!(c.handle_alter_partition(req(0, 3, vec![1]), &mut out).error, ErrorCode::FencedLeaderEpoch);
+        assert_eq!(
+            c.handle_alter_partition(req(0, 3, vec![1]), &mut out).error,
+            ErrorCode::FencedLeaderEpoch
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! (ghost logs, true high watermark, ownership) from these alone.
 
 use crate::protocol::message::{Acks, PartitionState};
-use crate::protocol::{BrokerId, ErrorCode, LeaderEpoch, LogEntry, NodeId, ProducedValue, TopicPartition};
+use crate::protocol::{
+    BrokerId, ErrorCode, LeaderEpoch, LogEntry, NodeId, ProducedValue, TopicPartition,
+};
 use crate::scenario::CrashMode;
 use std::fmt;
 
@@ -22,46 +24,107 @@ pub struct Event {
 pub enum EventKind {
     // --- nodes and faults -------------------------------------------------------------------
     /// The node stopped (a crash fault).
-    Crashed { mode: CrashMode },
+    Crashed {
+        mode: CrashMode,
+    },
     /// The node started again after a crash.
     Restarted,
     /// A fault began or ended; `what` is its one-line description.
-    Fault { what: String },
+    Fault {
+        what: String,
+    },
 
     // --- a broker's partition replica ---------------------------------------------------------
     /// Entries were appended to this broker's log (as leader, or fetched as follower).
-    Appended { tp: TopicPartition, base_offset: u64, entries: Vec<LogEntry> },
+    Appended {
+        tp: TopicPartition,
+        base_offset: u64,
+        entries: Vec<LogEntry>,
+    },
     /// The log was cut back so that its end offset is now `log_end_offset`.
-    Truncated { tp: TopicPartition, log_end_offset: u64, reason: TruncateReason },
+    Truncated {
+        tp: TopicPartition,
+        log_end_offset: u64,
+        reason: TruncateReason,
+    },
     /// Retention (or a follower catching up with its leader) moved the log start offset.
-    LogStartMoved { tp: TopicPartition, log_start_offset: u64 },
+    LogStartMoved {
+        tp: TopicPartition,
+        log_start_offset: u64,
+    },
     /// This broker's high watermark for the partition is now `high_watermark`.
-    HighWatermark { tp: TopicPartition, high_watermark: u64 },
+    HighWatermark {
+        tp: TopicPartition,
+        high_watermark: u64,
+    },
     /// This broker became leader in `leader_epoch`; its epoch starts at `epoch_start_offset`.
-    BecameLeader { tp: TopicPartition, leader_epoch: LeaderEpoch, epoch_start_offset: u64, isr: Vec<BrokerId> },
+    BecameLeader {
+        tp: TopicPartition,
+        leader_epoch: LeaderEpoch,
+        epoch_start_offset: u64,
+        isr: Vec<BrokerId>,
+    },
     /// This broker follows `leader` (none: the partition is offline) in `leader_epoch`.
-    BecameFollower { tp: TopicPartition, leader_epoch: LeaderEpoch, leader: Option<BrokerId> },
+    BecameFollower {
+        tp: TopicPartition,
+        leader_epoch: LeaderEpoch,
+        leader: Option<BrokerId>,
+    },
     /// The leader's own view of the ISR changed (AlterPartition committed or metadata applied).
-    LeaderIsr { tp: TopicPartition, leader_epoch: LeaderEpoch, isr: Vec<BrokerId> },
+    LeaderIsr {
+        tp: TopicPartition,
+        leader_epoch: LeaderEpoch,
+        isr: Vec<BrokerId>,
+    },
 
     // --- the controller -----------------------------------------------------------------------
     /// The controller committed a new state for a partition (leader, epoch, ISR).
-    PartitionChanged { state: PartitionState, reason: String },
-    BrokerFenced { broker: BrokerId, reason: String },
-    BrokerUnfenced { broker: BrokerId },
+    PartitionChanged {
+        state: PartitionState,
+        reason: String,
+    },
+    BrokerFenced {
+        broker: BrokerId,
+        reason: String,
+    },
+    BrokerUnfenced {
+        broker: BrokerId,
+    },
 
     // --- clients ------------------------------------------------------------------------------
     /// A producer handed values to a batch for `tp`.
-    Sent { tp: TopicPartition, values: Vec<ProducedValue> },
+    Sent {
+        tp: TopicPartition,
+        values: Vec<ProducedValue>,
+    },
     /// The partition leader acknowledged a batch: `values[i]` is at `base_offset + i`.
-    Acked { tp: TopicPartition, acks: Acks, base_offset: u64, values: Vec<ProducedValue> },
+    Acked {
+        tp: TopicPartition,
+        acks: Acks,
+        base_offset: u64,
+        values: Vec<ProducedValue>,
+    },
     /// A batch failed. `definite` is false when the write may still have happened (a timeout).
-    SendFailed { tp: TopicPartition, values: Vec<ProducedValue>, error: ErrorCode, definite: bool },
+    SendFailed {
+        tp: TopicPartition,
+        values: Vec<ProducedValue>,
+        error: ErrorCode,
+        definite: bool,
+    },
     /// A reader received entries: `values[i]` is at `base_offset + i`; the leader served it
     /// with this high watermark.
-    Polled { tp: TopicPartition, base_offset: u64, values: Vec<ProducedValue>, high_watermark: u64 },
+    Polled {
+        tp: TopicPartition,
+        base_offset: u64,
+        values: Vec<ProducedValue>,
+        high_watermark: u64,
+    },
     /// A reader moved its position without reading (`auto.offset.reset`, or its start).
-    PositionReset { tp: TopicPartition, offset: u64, reason: String },
+    PositionReset {
+        tp: TopicPartition,
+        offset: u64,
+        reason: String,
+    },
 }
 
 /// Why a log was truncated.
@@ -93,7 +156,13 @@ fn brokers(v: &[BrokerId]) -> String {
 impl fmt::Display for Event {
     /// The one-line text form: `t=120.532ms b1 append orders-0 [41..44] e3`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "t={}.{:03}ms {} ", self.at_us / 1000, self.at_us % 1000, self.node)?;
+        write!(
+            f,
+            "t={}.{:03}ms {} ",
+            self.at_us / 1000,
+            self.at_us % 1000,
+            self.node
+        )?;
         write!(f, "{}", self.kind)
     }
 }
@@ -105,32 +174,64 @@ impl fmt::Display for EventKind {
             Crashed { mode } => write!(f, "crash {mode:?}"),
             Restarted => write!(f, "restart"),
             Fault { what } => write!(f, "fault {what}"),
-            Appended { tp, base_offset, entries } => {
+            Appended {
+                tp,
+                base_offset,
+                entries,
+            } => {
                 let last = base_offset + entries.len() as u64;
-                let epochs: std::collections::BTreeSet<_> = entries.iter().map(|e| e.epoch).collect();
+                let epochs: std::collections::BTreeSet<_> =
+                    entries.iter().map(|e| e.epoch).collect();
                 let epochs: Vec<String> = epochs.iter().map(|e| e.to_string()).collect();
-                write!(f, "append {tp} [{base_offset}..{last}) e{}", epochs.join(","))
+                write!(
+                    f,
+                    "append {tp} [{base_offset}..{last}) e{}",
+                    epochs.join(",")
+                )
             }
-            Truncated { tp, log_end_offset, reason } => {
+            Truncated {
+                tp,
+                log_end_offset,
+                reason,
+            } => {
                 write!(f, "truncate {tp} leo={log_end_offset} ({reason:?})")
             }
-            LogStartMoved { tp, log_start_offset } => write!(f, "log-start {tp} {log_start_offset}"),
+            LogStartMoved {
+                tp,
+                log_start_offset,
+            } => write!(f, "log-start {tp} {log_start_offset}"),
             HighWatermark { tp, high_watermark } => write!(f, "hw {tp} {high_watermark}"),
-            BecameLeader { tp, leader_epoch, epoch_start_offset, isr } => write!(
+            BecameLeader {
+                tp,
+                leader_epoch,
+                epoch_start_offset,
+                isr,
+            } => write!(
                 f,
                 "leader {tp} e{leader_epoch} start={epoch_start_offset} isr={}",
                 brokers(isr)
             ),
-            BecameFollower { tp, leader_epoch, leader } => match leader {
+            BecameFollower {
+                tp,
+                leader_epoch,
+                leader,
+            } => match leader {
                 Some(l) => write!(f, "follow {tp} e{leader_epoch} leader=b{l}"),
                 None => write!(f, "follow {tp} e{leader_epoch} leader=none"),
             },
-            LeaderIsr { tp, leader_epoch, isr } => write!(f, "isr {tp} e{leader_epoch} {}", brokers(isr)),
+            LeaderIsr {
+                tp,
+                leader_epoch,
+                isr,
+            } => write!(f, "isr {tp} e{leader_epoch} {}", brokers(isr)),
             PartitionChanged { state, reason } => write!(
                 f,
                 "partition {} leader={} e{} isr={} pe{} ({reason})",
                 state.tp,
-                state.leader.map(|l| format!("b{l}")).unwrap_or_else(|| "none".into()),
+                state
+                    .leader
+                    .map(|l| format!("b{l}"))
+                    .unwrap_or_else(|| "none".into()),
                 state.leader_epoch,
                 brokers(&state.isr),
                 state.partition_epoch
@@ -138,16 +239,35 @@ impl fmt::Display for EventKind {
             BrokerFenced { broker, reason } => write!(f, "fence b{broker} ({reason})"),
             BrokerUnfenced { broker } => write!(f, "unfence b{broker}"),
             Sent { tp, values: v } => write!(f, "send {tp} {}", values(v)),
-            Acked { tp, acks, base_offset, values: v } => {
+            Acked {
+                tp,
+                acks,
+                base_offset,
+                values: v,
+            } => {
                 write!(f, "ack {tp} @{base_offset} {} acks={acks:?}", values(v))
             }
-            SendFailed { tp, values: v, error, definite } => {
+            SendFailed {
+                tp,
+                values: v,
+                error,
+                definite,
+            } => {
                 let how = if *definite { "failed" } else { "unknown" };
                 write!(f, "send-{how} {tp} {} {error}", values(v))
             }
-            Polled { tp, base_offset, values: v, high_watermark } => {
+            Polled {
+                tp,
+                base_offset,
+                values: v,
+                high_watermark,
+            } => {
                 let end = base_offset + v.len() as u64;
-                write!(f, "poll {tp} [{base_offset}..{end}) {} hw={high_watermark}", values(v))
+                write!(
+                    f,
+                    "poll {tp} [{base_offset}..{end}) {} hw={high_watermark}",
+                    values(v)
+                )
             }
             PositionReset { tp, offset, reason } => write!(f, "seek {tp} {offset} ({reason})"),
         }

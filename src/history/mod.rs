@@ -51,7 +51,12 @@ impl History {
     /// A history that keeps every event when `keep` is true (replay, snapshots), else only the
     /// hash and the count.
     pub fn new(keep: bool) -> Self {
-        History { hasher: Fnv64::default(), count: 0, kept: keep.then(Vec::new), observers: Vec::new() }
+        History {
+            hasher: Fnv64::default(),
+            count: 0,
+            kept: keep.then(Vec::new),
+            observers: Vec::new(),
+        }
     }
 
     pub fn add_observer(&mut self, observer: Box<dyn Observer>) {
@@ -107,7 +112,11 @@ mod tests {
     use crate::protocol::NodeId;
 
     fn ev(at_us: u64, what: &str) -> Event {
-        Event { at_us, node: NodeId::Controller, kind: EventKind::Fault { what: what.into() } }
+        Event {
+            at_us,
+            node: NodeId::Controller,
+            kind: EventKind::Fault { what: what.into() },
+        }
     }
 
     #[test]

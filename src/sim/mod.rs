@@ -1,1 +1,313 @@
-//! (being built)
+//! The madsim shell: runs one (scenario, seed) on a fresh, seeded madsim runtime on its own OS
+//! thread (so nothing thread-local or static leaks between runs), catching panics.
+//!
+//! A run has two phases, as TigerBeetle's VOPR does: **chaos** until `duration_ms`, with the
+//! scenario's faults; then **liveness**: every fault heals, crashed nodes restart, producers stop,
+//! and the cluster must converge within `liveness.bound_ms`. Safety invariants are checked on
+//! every event of both phases.
+
+pub mod faults;
+pub mod network;
+pub mod node;
+pub mod rng;
+pub mod world;
+
+use crate::broker::{Broker, BrokerConfig};
+use crate::check::convergence::{self, Expectations};
+use crate::check::{Checkers, Kind, SharedCheckers, Violation};
+use crate::controller::{assign_replicas, ControllerConfig, ControllerDisk};
+use crate::history::{Event, History};
+use crate::protocol::{NodeId, TopicPartition};
+use crate::scenario::{AcksConfig, OffsetReset, ValidScenario};
+use madsim::runtime::{Handle, Runtime};
+use network::NetworkFaults;
+use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use world::{lock, Slot, World};
+
+/// How often the liveness phase asks whether the cluster converged.
+const CONVERGENCE_POLL_MS: u64 = 100;
+/// Slack on madsim's own time limit beyond the run's bound (a safety net: runs end by themselves).
+const TIME_LIMIT_SLACK_MS: u64 = 60_000;
+
+/// What to keep from a run.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunOptions {
+    /// Keep every event (for replay and snapshots); otherwise only the hash and the verdicts.
+    pub keep_events: bool,
+}
+
+/// The result of one run.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub seed: u64,
+    pub sim_time_ms: u64,
+    pub events: u64,
+    pub trace_hash: String,
+    pub violations: Vec<Violation>,
+    pub stats: crate::check::ghost::Stats,
+    /// Every event, when asked for.
+    pub history: Vec<Event>,
+}
+
+impl RunOutcome {
+    pub fn has_safety_violation(&self) -> bool {
+        self.violations.iter().any(|v| v.kind == Kind::Safety)
+    }
+
+    pub fn has_liveness_violation(&self) -> bool {
+        self.violations.iter().any(|v| v.kind == Kind::Liveness)
+    }
+}
+
+/// A run that did not finish: a panic is always a kafkasim bug.
+#[derive(Debug)]
+pub struct RunPanic {
+    pub seed: u64,
+    pub message: String,
+}
+
+/// Runs one scenario for one seed.
+pub fn run_scenario(
+    scenario: Arc<ValidScenario>,
+    seed: u64,
+    opts: RunOptions,
+) -> Result<RunOutcome, RunPanic> {
+    let thread = std::thread::Builder::new()
+        .name(format!("kafkasim-seed-{seed}"))
+        .spawn(move || {
+            std::panic::catch_unwind(AssertUnwindSafe(|| run_in_runtime(scenario, seed, opts)))
+        })
+        .map_err(|e| RunPanic {
+            seed,
+            message: format!("cannot start the run's thread: {e}"),
+        })?;
+    match thread.join() {
+        Ok(Ok(outcome)) => Ok(outcome),
+        Ok(Err(panic)) | Err(panic) => Err(RunPanic {
+            seed,
+            message: panic_message(panic),
+        }),
+    }
+}
+
+fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic with a non-string payload".into())
+}
+
+fn run_in_runtime(scenario: Arc<ValidScenario>, seed: u64, opts: RunOptions) -> RunOutcome {
+    let spec = &scenario.spec;
+    let mut config = madsim::Config::default();
+    let (lo, hi) = (
+        spec.network.latency_min_ms,
+        spec.network.latency_max_ms.max(spec.network.latency_min_ms),
+    );
+    config.net.send_latency =
+        Duration::from_millis(lo)..Duration::from_millis(hi) + Duration::from_micros(1);
+    config.net.packet_loss_rate = 0.0;
+    let mut rt = Runtime::with_seed_and_config(seed, config);
+    let limit = spec.duration_ms + spec.liveness.bound_ms + TIME_LIMIT_SLACK_MS;
+    rt.set_time_limit(Duration::from_millis(limit));
+    rt.block_on(simulate(scenario, seed, opts))
+}
+
+fn broker_config(v: &ValidScenario) -> BrokerConfig {
+    BrokerConfig {
+        cluster: v.spec.cluster.clone(),
+        topics: v
+            .spec
+            .topics
+            .iter()
+            .map(|t| (t.name.clone(), t.clone()))
+            .collect(),
+        switches: v.spec.protocol.clone(),
+    }
+}
+
+fn initial_slots(v: &ValidScenario) -> BTreeMap<NodeId, Slot> {
+    let spec = &v.spec;
+    let mut slots = BTreeMap::new();
+    slots.insert(
+        NodeId::Controller,
+        Slot::ControllerDown(ControllerDisk::default()),
+    );
+    for b in 1..=spec.cluster.brokers {
+        let tps = spec.topics.iter().flat_map(|t| {
+            (0..t.partitions)
+                .filter(move |p| {
+                    assign_replicas(*p, t.replication_factor, spec.cluster.brokers).contains(&b)
+                })
+                .map(move |p| TopicPartition::new(t.name.clone(), p))
+        });
+        slots.insert(NodeId::Broker(b), Slot::BrokerDown(Broker::fresh_disk(tps)));
+    }
+    for p in 1..=spec.producers.len() as u32 {
+        slots.insert(
+            NodeId::Producer(p),
+            Slot::ProducerDown {
+                next_seq: 0,
+                incarnation: 0,
+            },
+        );
+    }
+    for r in 1..=spec.readers.len() as u32 {
+        slots.insert(NodeId::Reader(r), Slot::ReaderDown { incarnation: 0 });
+    }
+    slots
+}
+
+fn expectations(v: &ValidScenario) -> Expectations {
+    let spec = &v.spec;
+    let producers = (1..)
+        .zip(&spec.producers)
+        .filter(|(_, p)| p.acks != AcksConfig::None)
+        .map(|(i, _)| i)
+        .collect();
+    let mut readers = Vec::new();
+    for (i, r) in (1..).zip(&spec.readers) {
+        if r.auto_offset_reset == OffsetReset::None {
+            continue;
+        }
+        let all = spec
+            .topics
+            .iter()
+            .find(|t| t.name == r.topic)
+            .map(|t| t.partitions)
+            .unwrap_or(0);
+        for p in r.partitions.clone().unwrap_or_else(|| (0..all).collect()) {
+            readers.push((i, TopicPartition::new(r.topic.clone(), p)));
+        }
+    }
+    Expectations { producers, readers }
+}
+
+async fn simulate(scenario: Arc<ValidScenario>, seed: u64, opts: RunOptions) -> RunOutcome {
+    let spec = scenario.spec.clone();
+    let checkers = Arc::new(Mutex::new(Checkers::new(
+        crate::check::replication_invariants(),
+    )));
+    let mut history = History::new(opts.keep_events);
+    history.add_observer(Box::new(SharedCheckers(checkers.clone())));
+    let broker_cfg = Arc::new(broker_config(&scenario));
+    let controller_cfg = ControllerConfig {
+        brokers: spec.cluster.brokers,
+        broker_session_timeout_ms: spec.cluster.broker_session_timeout_ms,
+        topics: spec.topics.clone(),
+        switches: spec.protocol.clone(),
+    };
+    let network = NetworkFaults::new(rng::stream(seed, "network", 0), spec.network.loss);
+    let world = Arc::new(World::new(
+        scenario.clone(),
+        seed,
+        history,
+        network,
+        initial_slots(&scenario),
+        broker_cfg,
+        controller_cfg,
+    ));
+    start_nodes(&world);
+    let fault_state = Arc::new(Mutex::new(faults::FaultState::default()));
+    madsim::task::spawn(faults::inject(world.clone(), fault_state.clone()));
+
+    let max_events = spec.limits.max_events;
+    let budget_hit = wait_until(&world, spec.duration_ms, max_events).await;
+    let mut liveness_failure = None;
+    if budget_hit {
+        liveness_failure = Some(format!("the event budget of {max_events} events ran out"));
+    } else if spec.liveness.check {
+        faults::heal_everything(&world, &fault_state);
+        liveness_failure = await_convergence(
+            &world,
+            &checkers,
+            &expectations(&scenario),
+            spec.duration_ms + spec.liveness.bound_ms,
+            max_events,
+        )
+        .await;
+    }
+    finish(&world, &checkers, seed, liveness_failure)
+}
+
+fn start_nodes(world: &Arc<World>) {
+    let handle = Handle::current();
+    let ids: Vec<NodeId> = world.node_ids().collect();
+    for id in ids {
+        let w = world.clone();
+        let node = handle
+            .create_node()
+            .name(id.to_string())
+            .ip(world::address(id).ip())
+            .init(move || node::node_main(w.clone(), id))
+            .build();
+        world.set_madsim_id(id, node.id());
+    }
+}
+
+/// Sleeps until `until_ms`, watching the event budget. Returns true if the budget ran out.
+async fn wait_until(world: &World, until_ms: u64, max_events: u64) -> bool {
+    while world.now_ms() < until_ms {
+        let step = (until_ms - world.now_ms()).min(CONVERGENCE_POLL_MS * 10);
+        madsim::time::sleep(Duration::from_millis(step)).await;
+        if lock(&world.history).len() > max_events {
+            return true;
+        }
+    }
+    false
+}
+
+/// Polls convergence until it holds or `deadline_ms` passes; returns why it failed.
+async fn await_convergence(
+    world: &World,
+    checkers: &Mutex<Checkers>,
+    expect: &Expectations,
+    deadline_ms: u64,
+    max_events: u64,
+) -> Option<String> {
+    loop {
+        let status = convergence::converged(&lock(checkers).ghost, expect);
+        match status {
+            Ok(()) => return None,
+            Err(why) if world.now_ms() >= deadline_ms => {
+                return Some(format!(
+                    "not converged {} ms after the faults healed: {why}",
+                    world.scenario.spec.liveness.bound_ms
+                ))
+            }
+            Err(_) if lock(&world.history).len() > max_events => {
+                return Some(format!("the event budget of {max_events} events ran out"))
+            }
+            Err(_) => madsim::time::sleep(Duration::from_millis(CONVERGENCE_POLL_MS)).await,
+        }
+    }
+}
+
+fn finish(
+    world: &World,
+    checkers: &Mutex<Checkers>,
+    seed: u64,
+    liveness_failure: Option<String>,
+) -> RunOutcome {
+    let end_us = world.now_us();
+    let mut checkers = lock(checkers);
+    checkers.report.set_now(end_us);
+    if let Some(why) = liveness_failure {
+        checkers.report.liveness(convergence::NAME, why);
+    }
+    let violations = checkers.finish(end_us);
+    let mut history = lock(&world.history);
+    RunOutcome {
+        seed,
+        sim_time_ms: end_us / 1000,
+        events: history.len(),
+        trace_hash: history.trace_hash(),
+        violations,
+        stats: checkers.ghost.stats.clone(),
+        history: history.take_events(),
+    }
+}

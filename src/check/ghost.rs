@@ -1,0 +1,321 @@
+//! Ghost state: what the checkers know about the cluster, rebuilt from the history alone
+//! (never read from a node). Each replica's log, high watermark and role; the controller's
+//! committed partition states; which nodes run; the true high watermark (Vanlightly's
+//! `inv_true_hwm`); the acknowledged acks=all writes; client progress.
+
+use crate::history::{Event, EventKind};
+use crate::protocol::message::{Acks, PartitionState};
+use crate::protocol::{BrokerId, LeaderEpoch, NodeId, Payload, ProducedValue, TopicPartition};
+use crate::scenario::CrashMode;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// One log entry as the checkers see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GhostEntry {
+    pub epoch: LeaderEpoch,
+    pub value: ProducedValue,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GhostRole {
+    Unknown,
+    Leader {
+        epoch: LeaderEpoch,
+        epoch_start: u64,
+    },
+    Follower {
+        epoch: LeaderEpoch,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct GhostReplica {
+    pub log_start: u64,
+    pub entries: VecDeque<GhostEntry>,
+    pub high_watermark: u64,
+    pub role: GhostRole,
+}
+
+impl Default for GhostReplica {
+    fn default() -> Self {
+        GhostReplica {
+            log_start: 0,
+            entries: VecDeque::new(),
+            high_watermark: 0,
+            role: GhostRole::Unknown,
+        }
+    }
+}
+
+impl GhostReplica {
+    pub fn log_end(&self) -> u64 {
+        self.log_start + self.entries.len() as u64
+    }
+
+    pub fn entry(&self, offset: u64) -> Option<GhostEntry> {
+        let i = offset.checked_sub(self.log_start)?;
+        self.entries.get(i as usize).copied()
+    }
+}
+
+/// The checkers' shared picture of the run.
+#[derive(Debug, Default)]
+pub struct Ghost {
+    pub replicas: BTreeMap<TopicPartition, BTreeMap<BrokerId, GhostReplica>>,
+    pub controller: BTreeMap<TopicPartition, PartitionState>,
+    pub down: BTreeSet<NodeId>,
+    /// Brokers restarted after a power loss, per partition, until the controller re-admits them
+    /// to that partition's ISR (Vanlightly's "unclean exclusion").
+    pub unclean: BTreeSet<(TopicPartition, BrokerId)>,
+    pub true_high_watermark: BTreeMap<TopicPartition, u64>,
+    /// acks=all acknowledged writes: offset → value.
+    pub acked: BTreeMap<TopicPartition, BTreeMap<u64, ProducedValue>>,
+    /// Batches sent and not yet resolved, per producer.
+    pub outstanding: BTreeMap<u32, i64>,
+    /// Next offset each reader will read, per partition.
+    pub reader_position: BTreeMap<(u32, TopicPartition), u64>,
+    pub stats: Stats,
+}
+
+/// Counters reported with every run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Stats {
+    pub produced: u64,
+    pub acked: u64,
+    pub consumed: u64,
+    pub committed: u64,
+    pub rebalances: u64,
+}
+
+/// The value a payload carries, for comparisons.
+pub fn value_of(p: &Payload) -> ProducedValue {
+    match p {
+        Payload::Data { value, .. } => *value,
+    }
+}
+
+impl Ghost {
+    pub fn replica(&self, tp: &TopicPartition, b: BrokerId) -> Option<&GhostReplica> {
+        self.replicas.get(tp)?.get(&b)
+    }
+
+    fn replica_mut(&mut self, tp: &TopicPartition, b: BrokerId) -> &mut GhostReplica {
+        self.replicas
+            .entry(tp.clone())
+            .or_default()
+            .entry(b)
+            .or_default()
+    }
+
+    pub fn is_running(&self, node: NodeId) -> bool {
+        !self.down.contains(&node)
+    }
+
+    /// The true leader of `tp`: named by the controller and itself leading in that epoch.
+    pub fn true_leader(&self, tp: &TopicPartition) -> Option<BrokerId> {
+        let s = self.controller.get(tp)?;
+        let l = s.leader?;
+        match self.replica(tp, l)?.role {
+            GhostRole::Leader { epoch, .. }
+                if epoch == s.leader_epoch && self.is_running(NodeId::Broker(l)) =>
+            {
+                Some(l)
+            }
+            _ => None,
+        }
+    }
+
+    /// Applies one event.
+    pub fn apply(&mut self, ev: &Event) {
+        let broker = match ev.node {
+            NodeId::Broker(b) => Some(b),
+            _ => None,
+        };
+        match (&ev.kind, broker) {
+            (EventKind::Crashed { mode }, _) => self.on_crash(ev.node, *mode),
+            (EventKind::Restarted, _) => {
+                self.down.remove(&ev.node);
+            }
+            (
+                EventKind::Appended {
+                    tp,
+                    base_offset,
+                    entries,
+                },
+                Some(b),
+            ) => {
+                let r = self.replica_mut(tp, b);
+                // Appends continue the log; anything else means the log was reset under us.
+                if *base_offset > r.log_end() {
+                    r.entries.clear();
+                    r.log_start = *base_offset;
+                } else if *base_offset < r.log_end() {
+                    r.entries
+                        .truncate(base_offset.saturating_sub(r.log_start) as usize);
+                }
+                r.entries.extend(entries.iter().map(|e| GhostEntry {
+                    epoch: e.epoch,
+                    value: value_of(&e.payload),
+                }));
+            }
+            (
+                EventKind::Truncated {
+                    tp, log_end_offset, ..
+                },
+                Some(b),
+            ) => {
+                let r = self.replica_mut(tp, b);
+                let keep = log_end_offset.saturating_sub(r.log_start) as usize;
+                r.entries.truncate(keep);
+                r.high_watermark = r.high_watermark.min(r.log_end());
+            }
+            (
+                EventKind::LogStartMoved {
+                    tp,
+                    log_start_offset,
+                },
+                Some(b),
+            ) => {
+                let r = self.replica_mut(tp, b);
+                let drop = log_start_offset
+                    .saturating_sub(r.log_start)
+                    .min(r.entries.len() as u64) as usize;
+                r.entries.drain(..drop);
+                r.log_start = r.log_start.max(*log_start_offset);
+            }
+            (EventKind::HighWatermark { tp, high_watermark }, Some(b)) => {
+                self.replica_mut(tp, b).high_watermark = *high_watermark;
+                self.update_true_hw(tp);
+            }
+            (
+                EventKind::BecameLeader {
+                    tp,
+                    leader_epoch,
+                    epoch_start_offset,
+                    ..
+                },
+                Some(b),
+            ) => {
+                self.replica_mut(tp, b).role = GhostRole::Leader {
+                    epoch: *leader_epoch,
+                    epoch_start: *epoch_start_offset,
+                };
+                self.update_true_hw(tp);
+            }
+            (
+                EventKind::BecameFollower {
+                    tp, leader_epoch, ..
+                },
+                Some(b),
+            ) => {
+                self.replica_mut(tp, b).role = GhostRole::Follower {
+                    epoch: *leader_epoch,
+                };
+            }
+            (EventKind::PartitionChanged { state, .. }, _) => self.on_partition_change(state),
+            _ => self.apply_client(ev),
+        }
+    }
+
+    fn apply_client(&mut self, ev: &Event) {
+        match (&ev.kind, ev.node) {
+            (EventKind::Sent { values, .. }, NodeId::Producer(p)) => {
+                *self.outstanding.entry(p).or_default() += 1;
+                self.stats.produced += values.len() as u64;
+            }
+            (
+                EventKind::Acked {
+                    tp,
+                    acks,
+                    base_offset,
+                    values,
+                },
+                NodeId::Producer(p),
+            ) => {
+                *self.outstanding.entry(p).or_default() -= 1;
+                self.stats.acked += values.len() as u64;
+                if *acks == Acks::All {
+                    let acked = self.acked.entry(tp.clone()).or_default();
+                    for (i, v) in values.iter().enumerate() {
+                        acked.insert(base_offset + i as u64, *v);
+                    }
+                }
+            }
+            (EventKind::SendFailed { .. }, NodeId::Producer(p)) => {
+                *self.outstanding.entry(p).or_default() -= 1;
+            }
+            (
+                EventKind::Polled {
+                    tp,
+                    base_offset,
+                    values,
+                    ..
+                },
+                NodeId::Reader(r),
+            ) => {
+                self.stats.consumed += values.len() as u64;
+                self.reader_position
+                    .insert((r, tp.clone()), base_offset + values.len() as u64);
+            }
+            (EventKind::PositionReset { tp, offset, .. }, NodeId::Reader(r)) => {
+                self.reader_position.insert((r, tp.clone()), *offset);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_crash(&mut self, node: NodeId, mode: CrashMode) {
+        self.down.insert(node);
+        let NodeId::Broker(b) = node else { return };
+        for (tp, reps) in self.replicas.iter_mut() {
+            if let Some(r) = reps.get_mut(&b) {
+                r.role = GhostRole::Unknown;
+                if mode == CrashMode::PowerLoss {
+                    self.unclean.insert((tp.clone(), b));
+                }
+            }
+        }
+    }
+
+    fn on_partition_change(&mut self, state: &PartitionState) {
+        let before: Vec<BrokerId> = self
+            .controller
+            .get(&state.tp)
+            .map(|s| s.isr.clone())
+            .unwrap_or_default();
+        for b in state.isr.iter().filter(|b| !before.contains(b)) {
+            self.unclean.remove(&(state.tp.clone(), *b));
+        }
+        self.controller.insert(state.tp.clone(), state.clone());
+        self.update_true_hw(&state.tp);
+    }
+
+    /// The true high watermark grows with the high watermark a true leader exposes once it has
+    /// reached the start of its epoch (an "applied" HW, Vanlightly §6.4 / KIP-207).
+    fn update_true_hw(&mut self, tp: &TopicPartition) {
+        let Some(l) = self.true_leader(tp) else {
+            return;
+        };
+        let r = self.replica(tp, l).expect("true leader has a replica");
+        let GhostRole::Leader { epoch_start, .. } = r.role else {
+            return;
+        };
+        if r.high_watermark >= epoch_start {
+            let hw = r.high_watermark;
+            let t = self.true_high_watermark.entry(tp.clone()).or_default();
+            *t = (*t).max(hw);
+        }
+    }
+
+    /// The applied high watermark of `tp`'s true leader, if it has one.
+    pub fn applied_leader_hw(&self, tp: &TopicPartition) -> Option<(BrokerId, u64)> {
+        let l = self.true_leader(tp)?;
+        let r = self.replica(tp, l)?;
+        match r.role {
+            GhostRole::Leader { epoch_start, .. } if r.high_watermark >= epoch_start => {
+                Some((l, r.high_watermark))
+            }
+            _ => None,
+        }
+    }
+}

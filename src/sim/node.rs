@@ -1,0 +1,233 @@
+//! The madsim shell around one role core: bind the node's endpoint, start (or recover) the core,
+//! then loop: fire due timers first, else handle the next message or control command, and carry
+//! out the core's effects (record events, send messages through the fault layer).
+
+use super::network::Verdict;
+use super::world::{address, lock, Slot, World, TAG};
+use crate::broker::Broker;
+use crate::client::producer::Producer;
+use crate::client::reader::Reader;
+use crate::controller::Controller;
+use crate::effects::Effects;
+use crate::history::EventKind;
+use crate::protocol::message::Message;
+use crate::protocol::{Millis, NodeId};
+use madsim::net::Endpoint;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+
+/// Concurrent receivers per node: madsim charges each receive ≥ 1 ms of the receiving task.
+const RECEIVERS: usize = 4;
+
+/// What travels in a madsim datagram: the sender's name and the Kafka message.
+pub struct Envelope {
+    pub from: NodeId,
+    pub message: Message,
+}
+
+/// Commands from the fault injector and the main task to a node.
+#[derive(Clone, Copy, Debug)]
+pub enum Control {
+    /// A broker begins a clean shutdown (controlled shutdown heartbeat).
+    BeginShutdown,
+    /// A producer stops producing new records (the workload ended).
+    StopProducing,
+}
+
+/// The task a madsim node runs on every start and restart.
+pub async fn node_main(world: Arc<World>, id: NodeId) {
+    let Some(ep) = bind(id).await else { return };
+    let (tx, mut rx) = unbounded_channel();
+    for _ in 0..RECEIVERS {
+        madsim::task::spawn(receive(world.clone(), ep.clone(), id, tx.clone()));
+    }
+    let (ctl_tx, mut ctl_rx) = unbounded_channel();
+    world.set_control(id, ctl_tx);
+    let mut out = Effects::default();
+    start_core(&world, id, world.now_ms(), &mut out);
+    dispatch(&world, &ep, id, out);
+    loop {
+        let deadline = world.slot(id).next_deadline();
+        let mut out = Effects::default();
+        tokio::select! {
+            biased;
+            _ = sleep_until(&world, deadline) => {
+                let now = world.now_ms();
+                world.slot(id).tick(now, &mut out);
+            }
+            Some(ctl) = ctl_rx.recv() => control(&world, id, ctl, &mut out),
+            Some(env) = rx.recv() => {
+                let now = world.now_ms();
+                world.slot(id).handle(now, env.from, env.message, &mut out);
+            }
+        }
+        dispatch(&world, &ep, id, out);
+    }
+}
+
+async fn bind(id: NodeId) -> Option<Arc<Endpoint>> {
+    // A restarted node may find its old socket not yet released: try again shortly.
+    for _ in 0..100 {
+        match Endpoint::bind(address(id)).await {
+            Ok(ep) => return Some(Arc::new(ep)),
+            Err(_) => madsim::time::sleep(Duration::from_millis(1)).await,
+        }
+    }
+    tracing::error!(node = %id, "cannot bind the node's address");
+    None
+}
+
+async fn sleep_until(world: &World, deadline: Option<Millis>) {
+    match deadline {
+        Some(ms) => madsim::time::sleep_until(world.instant_at(ms)).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn receive(world: Arc<World>, ep: Arc<Endpoint>, me: NodeId, tx: UnboundedSender<Envelope>) {
+    loop {
+        let Ok((payload, _)) = ep.recv_from_raw(TAG).await else {
+            return;
+        };
+        let Ok(env) = payload.downcast::<Envelope>() else {
+            continue;
+        };
+        // A partition that began while the message was in flight loses it.
+        if lock(&world.network).is_cut(env.from, me) {
+            continue;
+        }
+        if tx.send(*env).is_err() {
+            return;
+        }
+    }
+}
+
+fn control(world: &World, id: NodeId, ctl: Control, out: &mut Effects) {
+    let now = world.now_ms();
+    match (&mut *world.slot(id), ctl) {
+        (Slot::Broker(b), Control::BeginShutdown) => b.begin_shutdown(now, out),
+        (Slot::Producer(p), Control::StopProducing) => p.stop(now),
+        _ => {}
+    }
+}
+
+/// Builds the node's core: fresh on first start, recovered from its disk after a crash.
+fn start_core(world: &World, id: NodeId, now: Millis, out: &mut Effects) {
+    let mut slot = world.slot(id);
+    let placeholder = Slot::ReaderDown { incarnation: 0 };
+    let next = match std::mem::replace(&mut *slot, placeholder) {
+        Slot::ControllerDown(disk) if disk.log.is_empty() => Slot::Controller(
+            Controller::bootstrap(world.controller_config.clone(), now, out),
+        ),
+        Slot::ControllerDown(disk) => Slot::Controller(Controller::recover(
+            world.controller_config.clone(),
+            disk,
+            now,
+        )),
+        Slot::BrokerDown(disk) => {
+            let NodeId::Broker(b) = id else {
+                unreachable!("broker slots belong to brokers")
+            };
+            Slot::Broker(Box::new(Broker::recover(
+                b,
+                world.broker_config.clone(),
+                disk,
+                now,
+                out,
+            )))
+        }
+        Slot::ProducerDown {
+            next_seq,
+            incarnation,
+        } => Slot::Producer(Box::new(new_producer(world, id, next_seq, incarnation))),
+        Slot::ReaderDown { incarnation } => {
+            Slot::Reader(Box::new(new_reader(world, id, incarnation)))
+        }
+        running => running,
+    };
+    *slot = next;
+}
+
+fn new_producer(world: &World, id: NodeId, next_seq: u64, incarnation: u64) -> Producer {
+    let NodeId::Producer(n) = id else {
+        unreachable!("producer slots belong to producers")
+    };
+    let spec = &world.scenario.spec;
+    let cfg = spec.producers[(n - 1) as usize].clone();
+    let partitions = world
+        .broker_config
+        .topic(&cfg.topic)
+        .map(|t| t.partitions)
+        .unwrap_or(1);
+    let rng = super::rng::stream(world.seed, "producer", (u64::from(n) << 32) | incarnation);
+    let mut p = Producer::new(
+        n,
+        cfg,
+        partitions,
+        spec.cluster.brokers,
+        spec.duration_ms,
+        rng,
+    );
+    p.resume_from(world.now_ms(), next_seq, incarnation);
+    p
+}
+
+fn new_reader(world: &World, id: NodeId, _incarnation: u64) -> Reader {
+    let NodeId::Reader(n) = id else {
+        unreachable!("reader slots belong to readers")
+    };
+    let spec = &world.scenario.spec;
+    let cfg = spec.readers[(n - 1) as usize].clone();
+    let all = world
+        .broker_config
+        .topic(&cfg.topic)
+        .map(|t| t.partitions)
+        .unwrap_or(1);
+    let partitions = cfg.partitions.clone().unwrap_or_else(|| (0..all).collect());
+    Reader::new(n, cfg, partitions, spec.cluster.brokers)
+}
+
+/// Records the events and sends the messages of one core step.
+pub fn dispatch(world: &World, ep: &Arc<Endpoint>, me: NodeId, out: Effects) {
+    world.record(me, out.events);
+    for (to, message) in out.sends {
+        let verdict = lock(&world.network).route(me, to);
+        let Verdict::Deliver { extra_latency_ms } = verdict else {
+            continue;
+        };
+        let ep = ep.clone();
+        madsim::task::spawn(async move {
+            if extra_latency_ms > 0 {
+                madsim::time::sleep(Duration::from_millis(extra_latency_ms)).await;
+            }
+            let _ = ep
+                .send_to_raw(address(to), TAG, Box::new(Envelope { from: me, message }))
+                .await;
+        });
+    }
+}
+
+/// Records that a node crashed and keeps what survives.
+pub fn crash_core(world: &World, id: NodeId, mode: crate::scenario::CrashMode) {
+    let mut out = Effects::default();
+    out.event(EventKind::Crashed { mode });
+    let mut slot = world.slot(id);
+    let placeholder = Slot::ReaderDown { incarnation: 0 };
+    let next = match std::mem::replace(&mut *slot, placeholder) {
+        Slot::Controller(c) => Slot::ControllerDown(c.disk()),
+        Slot::Broker(b) => Slot::BrokerDown(b.crash(mode, &mut out)),
+        Slot::Producer(p) => Slot::ProducerDown {
+            next_seq: p.next_seq(),
+            incarnation: p.incarnation() + 1,
+        },
+        Slot::Reader(_) => Slot::ReaderDown { incarnation: 1 },
+        down => down,
+    };
+    *slot = next;
+    drop(slot);
+    world.record(id, out.events);
+}
+
+/// The receiving side of a node's control channel, kept by the world.
+pub type ControlReceiver = UnboundedReceiver<Control>;
