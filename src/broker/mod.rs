@@ -414,7 +414,12 @@ impl Broker {
         records: &[(u64, MetadataRecord)],
         out: &mut Effects,
     ) {
+        // A restarted broker replays the whole log: act once per partition, on its latest state.
+        let mut latest: BTreeMap<TopicPartition, PartitionState> = BTreeMap::new();
         for state in self.metadata.apply(records) {
+            latest.insert(state.tp.clone(), state);
+        }
+        for state in latest.into_values() {
             self.on_partition_state(now, state, out);
         }
     }
@@ -430,7 +435,11 @@ impl Broker {
         let Some(r) = self.replicas.get_mut(&state.tp) else {
             return;
         };
-        let newer_epoch = state.leader_epoch > r.leader_epoch;
+        if state.leader_epoch < r.leader_epoch && !switches.accept_stale_leader_epoch {
+            // KIP-320 fencing: metadata older than what this replica already saw is stale.
+            return;
+        }
+        let newer_epoch = state.leader_epoch != r.leader_epoch;
         let tp = state.tp.clone();
         if state.leader == Some(me) {
             if newer_epoch || !r.is_leader() {

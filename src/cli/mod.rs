@@ -5,6 +5,7 @@
 
 pub mod assign;
 pub mod check;
+pub mod replay;
 pub mod run;
 pub mod script;
 
@@ -56,6 +57,7 @@ struct Cli {
 enum Command {
     Run(run::RunArgs),
     Check(check::CheckArgs),
+    Replay(replay::ReplayArgs),
     Assign(assign::AssignArgs),
     Script(script::ScriptArgs),
 }
@@ -77,6 +79,7 @@ pub fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Run(args) => run::main(args),
         Command::Check(args) => check::main(args),
+        Command::Replay(args) => replay::main(args),
         Command::Assign(args) => assign::main(args),
         Command::Script(args) => script::main(args),
     };

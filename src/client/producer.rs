@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 #[derive(Clone, Debug)]
 struct Batch {
     partition: u32,
+    created_ms: Millis,
     values: Vec<ProducedValue>,
     keys: Vec<Option<u32>>,
     first_send_ms: Option<Millis>,
@@ -36,7 +37,6 @@ struct Batch {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Timer {
     NextRecord,
-    Linger(u32),
     RequestTimeout(u64),
     Wake,
 }
@@ -60,7 +60,8 @@ pub struct Producer {
     rng: ChaCha8Rng,
     next_seq: u64,
     sticky: Option<u32>,
-    open: BTreeMap<u32, (Batch, TimerId)>,
+    /// Per partition, the batches not yet acknowledged (Kafka's `RecordAccumulator` deques).
+    /// Records go into the last batch while it is unsent and not full.
     ready: BTreeMap<u32, VecDeque<Batch>>,
     busy: BTreeSet<u32>,
     metadata: ClientMetadata,
@@ -128,7 +129,6 @@ impl Producer {
             rng,
             next_seq: 0,
             sticky: None,
-            open: BTreeMap::new(),
             ready: BTreeMap::new(),
             busy: BTreeSet::new(),
             metadata: ClientMetadata::new(brokers, index as usize),
@@ -165,7 +165,7 @@ impl Producer {
 
     /// True when nothing is waiting to be sent or answered.
     pub fn is_idle(&self) -> bool {
-        self.open.is_empty() && self.ready.values().all(|q| q.is_empty()) && self.busy.is_empty()
+        self.ready.values().all(|q| q.is_empty()) && self.busy.is_empty()
     }
 
     pub fn next_deadline(&self) -> Option<Millis> {
@@ -176,7 +176,6 @@ impl Producer {
         while let Some(t) = self.timers.pop_due(now) {
             match t {
                 Timer::NextRecord => self.produce_record(now),
-                Timer::Linger(p) => self.seal(p, out),
                 Timer::RequestTimeout(corr) => self.on_timeout(now, corr, out),
                 Timer::Wake => self.pending_wake = None,
             }
@@ -214,44 +213,42 @@ impl Producer {
                 .sticky
                 .get_or_insert_with(|| self.rng.gen_range(0..self.partitions)),
         };
-        let linger = now + self.cfg.linger_ms;
-        let entry = self.open.entry(partition).or_insert_with(|| {
-            let batch = Batch {
+        let queue = self.ready.entry(partition).or_default();
+        let appendable = queue
+            .back()
+            .is_some_and(|b| b.attempts == 0 && (b.values.len() as u32) < self.cfg.batch_records);
+        if !appendable {
+            if key.is_none() && !queue.is_empty() {
+                // KIP-480: a keyless record that cannot join the batch moves to a new partition.
+                self.sticky = None;
+            }
+            queue.push_back(Batch {
                 partition,
+                created_ms: now,
                 values: Vec::new(),
                 keys: Vec::new(),
                 first_send_ms: None,
                 attempts: 0,
                 maybe_appended: false,
                 not_before_ms: 0,
-            };
-            (
-                batch,
-                self.timers.schedule(linger, Timer::Linger(partition)),
-            )
-        });
-        entry.0.values.push(value);
-        entry.0.keys.push(key);
-        if entry.0.values.len() as u32 >= self.cfg.batch_records {
-            let timer = entry.1;
-            self.timers.cancel(timer);
-            self.seal_now(partition);
+            });
         }
+        let batch = queue.back_mut().expect("pushed above");
+        batch.values.push(value);
+        batch.keys.push(key);
         let next = self.record_time(self.next_seq).max(now);
         self.timers.schedule(next, Timer::NextRecord);
     }
 
-    fn seal(&mut self, partition: u32, _out: &mut Effects) {
-        self.seal_now(partition);
-    }
-
-    /// Closes the open batch of `partition`; keyless records then stick to a new partition.
-    fn seal_now(&mut self, partition: u32) {
-        if let Some((batch, _)) = self.open.remove(&partition) {
-            if batch.keys.iter().any(|k| k.is_none()) {
-                self.sticky = None;
-            }
-            self.ready.entry(partition).or_default().push_back(batch);
+    /// A batch may go once it is full or has lingered `linger.ms` (or is a retry past its
+    /// backoff). Returns when it will be sendable.
+    fn sendable_at(&self, b: &Batch) -> Millis {
+        if b.attempts > 0 {
+            b.not_before_ms
+        } else if b.values.len() as u32 >= self.cfg.batch_records || self.stop_ms <= b.created_ms {
+            b.created_ms
+        } else {
+            b.created_ms + self.cfg.linger_ms
         }
     }
 
@@ -297,14 +294,11 @@ impl Producer {
             if self.busy.contains(&p) {
                 continue;
             }
-            let head_ready = self.ready[&p]
+            let at = self.ready[&p]
                 .front()
-                .is_some_and(|b| b.not_before_ms <= now);
-            if !head_ready {
-                let at = self.ready[&p]
-                    .front()
-                    .map(|b| b.not_before_ms)
-                    .unwrap_or(now);
+                .map(|b| self.sendable_at(b))
+                .unwrap_or(now);
+            if at > now {
                 wake = Some(wake.map_or(at, |w: Millis| w.min(at)));
                 continue;
             }

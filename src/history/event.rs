@@ -20,7 +20,8 @@ pub struct Event {
 }
 
 /// What happened. Offsets are Kafka's: `base_offset` is the offset of the first entry listed.
-#[derive(Clone, Debug, PartialEq, Hash)]
+#[derive(Clone, Debug, PartialEq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     // --- nodes and faults -------------------------------------------------------------------
     /// The node stopped (a crash fault).
@@ -128,7 +129,7 @@ pub enum EventKind {
 }
 
 /// Why a log was truncated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum TruncateReason {
     /// KIP-101/279 truncation after OffsetsForLeaderEpoch.
     LeaderEpoch,

@@ -6,6 +6,7 @@
 //! little-endian machine (x86-64, aarch64) for the same Rust version of the event types.
 
 pub mod event;
+pub mod json;
 
 pub use event::{Event, EventKind, TruncateReason};
 

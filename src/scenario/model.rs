@@ -191,7 +191,7 @@ fn five() -> u64 {
     5
 }
 fn batch_records() -> u32 {
-    16
+    100
 }
 fn retries() -> u32 {
     1000
@@ -370,6 +370,8 @@ pub struct ProtocolSwitches {
     pub elect_outside_isr: bool,
     /// Broken: the controller reuses the leader epoch when the leader changes.
     pub no_epoch_bump: bool,
+    /// Broken: a broker applies partition metadata older than the leader epoch it already knows.
+    pub accept_stale_leader_epoch: bool,
     /// Broken: a leader serves consumers records up to its log end offset, not its high watermark.
     pub fetch_beyond_high_watermark: bool,
 }

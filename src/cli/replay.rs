@@ -1,0 +1,66 @@
+//! `kafkasim replay SCENARIO [--seed N] [-o DIR]`: one seed with everything: the full trace (one
+//! line per event), the report, and the history as JSON Lines.
+
+use super::CliError;
+use crate::report::RunReport;
+use crate::sim::{run_scenario, RunOptions};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Runs one seed keeping every event: prints the trace (or writes trace.txt, report.json and
+/// history.jsonl into DIR with -o).
+#[derive(clap::Args)]
+pub struct ReplayArgs {
+    pub scenario: PathBuf,
+    /// The seed (default: the scenario's `seed`, else 0).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Write trace.txt, report.json and history.jsonl into this folder instead of printing.
+    #[arg(short = 'o', long = "out")]
+    pub out: Option<PathBuf>,
+}
+
+pub fn main(args: ReplayArgs) -> Result<u8, CliError> {
+    let scenario =
+        crate::scenario::load(&args.scenario).map_err(|e| CliError::bad_input(e.to_string()))?;
+    let seed = args.seed.unwrap_or(scenario.spec.seed);
+    let path = scenario.path.clone();
+    let outcome = run_scenario(Arc::new(scenario), seed, RunOptions { keep_events: true })
+        .map_err(|p| CliError {
+            code: 101,
+            message: format!("kafkasim bug: the simulation panicked: {}", p.message),
+        })?;
+    let report = RunReport::new(&path, &outcome);
+    let trace: String = outcome.history.iter().map(|e| format!("{e}\n")).collect();
+    match &args.out {
+        None => {
+            print!("{trace}");
+            print!("{}", report.human());
+        }
+        Some(dir) => {
+            let write = |name: &str, text: &str| {
+                std::fs::create_dir_all(dir)
+                    .and_then(|_| std::fs::File::create(dir.join(name)))
+                    .and_then(|mut f| f.write_all(text.as_bytes()))
+                    .map_err(|e| {
+                        CliError::bad_input(format!("{}: cannot write {name}: {e}", dir.display()))
+                    })
+            };
+            write("trace.txt", &trace)?;
+            write("report.json", &report.to_json())?;
+            let jsonl: String = outcome
+                .history
+                .iter()
+                .map(|e| format!("{}\n", crate::history::json::to_json_line(e)))
+                .collect();
+            write("history.jsonl", &jsonl)?;
+            eprintln!(
+                "wrote {} events to {}",
+                outcome.history.len(),
+                dir.display()
+            );
+        }
+    }
+    Ok(report.exit_code())
+}
