@@ -105,8 +105,9 @@ impl NetworkFaults {
         self.slow.remove(&id);
     }
 
-    /// Removes every fault (the liveness phase).
+    /// Removes every fault, the base loss included (the liveness phase).
     pub fn heal_all(&mut self) {
+        self.base_loss = 0.0;
         self.cut.clear();
         self.rules.clear();
         self.slow.clear();
