@@ -149,6 +149,7 @@ impl Broker {
         out: &mut Effects,
     ) {
         let kip101 = self.cfg.switches.kip101_epoch_lookup;
+        let skip_truncation = self.cfg.switches.skip_follower_truncation;
         let backoff = now + self.cfg.cluster.replica_fetch_backoff_ms;
         let Some(r) = self.replicas.get_mut(&tp) else {
             return;
@@ -163,7 +164,11 @@ impl Broker {
             f.backoff_until = backoff;
             return;
         }
-        let (offset, complete) = r.truncation_offset(resp.leader_epoch, resp.end_offset, kip101);
+        let (offset, complete) = if skip_truncation {
+            (r.log.log_end_offset(), true)
+        } else {
+            r.truncation_offset(resp.leader_epoch, resp.end_offset, kip101)
+        };
         if r.truncate_to(offset) {
             out.event(EventKind::Truncated {
                 tp: tp.clone(),

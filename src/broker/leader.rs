@@ -218,9 +218,8 @@ impl Broker {
         if !r.is_leader() {
             return;
         }
-        let candidate =
-            r.candidate_high_watermark(min_isr, sw.hw_ignores_min_isr, sw.hw_ignores_followers);
-        let moves = if sw.hw_may_decrease {
+        let candidate = r.candidate_high_watermark(min_isr, sw);
+        let moves = if sw.hw_counts_lagging_replicas {
             candidate != r.high_watermark
         } else {
             candidate > r.high_watermark

@@ -435,7 +435,7 @@ impl Broker {
         let Some(r) = self.replicas.get_mut(&state.tp) else {
             return;
         };
-        if state.leader_epoch < r.leader_epoch && !switches.accept_stale_leader_epoch {
+        if state.leader_epoch < r.leader_epoch {
             // KIP-320 fencing: metadata older than what this replica already saw is stale.
             return;
         }

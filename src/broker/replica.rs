@@ -16,6 +16,7 @@
 
 use super::log::PartitionLog;
 use crate::protocol::{BrokerId, LeaderEpoch, Millis, TopicPartition, NO_EPOCH};
+use crate::scenario::ProtocolSwitches;
 use std::collections::BTreeMap;
 
 /// What the leader knows of one follower (Kafka's `Replica` state).
@@ -221,22 +222,25 @@ impl Replica {
         p.last_fetch_leader_leo = leo;
     }
 
-    /// The high watermark the leader may expose now, per the rules in the module doc.
-    pub fn candidate_high_watermark(
-        &self,
-        min_isr: u32,
-        ignores_min_isr: bool,
-        ignores_followers: bool,
-    ) -> u64 {
+    /// The high watermark the leader may expose now, per the rules in the module doc (and the
+    /// broken variants the switches ask for).
+    pub fn candidate_high_watermark(&self, min_isr: u32, sw: &ProtocolSwitches) -> u64 {
         let Some(leader) = self.leader_state() else {
             return self.high_watermark;
         };
         let leo = self.log.log_end_offset();
-        if ignores_followers {
+        if sw.hw_ignores_followers {
             return leo;
         }
-        if !ignores_min_isr && (leader.isr.len() as u32) < min_isr {
+        if !sw.hw_ignores_min_isr && (leader.isr.len() as u32) < min_isr {
             return self.high_watermark;
+        }
+        if sw.hw_counts_lagging_replicas {
+            return leader
+                .followers
+                .values()
+                .filter_map(|p| p.log_end_offset)
+                .fold(leo, u64::min);
         }
         leader
             .maximal_isr()
@@ -340,6 +344,14 @@ mod tests {
             .collect()
     }
 
+    fn sw(hw_ignores_min_isr: bool, hw_ignores_followers: bool) -> ProtocolSwitches {
+        ProtocolSwitches {
+            hw_ignores_min_isr,
+            hw_ignores_followers,
+            ..ProtocolSwitches::default()
+        }
+    }
+
     fn leader(isr: Vec<BrokerId>) -> Replica {
         let mut r = Replica::new(TopicPartition::new("t", 0));
         r.make_leader(0, 1, isr, vec![1, 2, 3], 0, 1);
@@ -351,15 +363,15 @@ mod tests {
         let mut r = leader(vec![1, 2, 3]);
         r.log.append(entries(&[1, 1, 1, 1]));
         assert_eq!(
-            r.candidate_high_watermark(1, false, false),
+            r.candidate_high_watermark(1, &sw(false, false)),
             0,
             "followers not fetched yet"
         );
         r.record_follower_fetch(10, 2, 4);
         r.record_follower_fetch(10, 3, 2);
-        assert_eq!(r.candidate_high_watermark(1, false, false), 2);
+        assert_eq!(r.candidate_high_watermark(1, &sw(false, false)), 2);
         assert_eq!(
-            r.candidate_high_watermark(1, false, true),
+            r.candidate_high_watermark(1, &sw(false, true)),
             4,
             "broken variant ignores followers"
         );
@@ -369,9 +381,9 @@ mod tests {
     fn strict_min_isr_holds_the_hw() {
         let mut r = leader(vec![1]);
         r.log.append(entries(&[1, 1]));
-        assert_eq!(r.candidate_high_watermark(2, false, false), 0);
+        assert_eq!(r.candidate_high_watermark(2, &sw(false, false)), 0);
         assert_eq!(
-            r.candidate_high_watermark(2, true, false),
+            r.candidate_high_watermark(2, &sw(true, false)),
             2,
             "pre-KIP-966 advances anyway"
         );

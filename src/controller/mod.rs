@@ -101,13 +101,26 @@ impl Controller {
     }
 
     /// A controller restarted from its disk: replays the metadata log.
-    pub fn recover(cfg: ControllerConfig, disk: ControllerDisk, now: Millis) -> Self {
+    pub fn recover(
+        cfg: ControllerConfig,
+        disk: ControllerDisk,
+        now: Millis,
+        out: &mut Effects,
+    ) -> Self {
         let mut c = Controller::empty(cfg);
         for record in disk.log {
             c.replay(&record);
             c.log.push(record);
         }
         c.fresh_sessions(now);
+        if c.cfg.switches.controller_resets_epochs {
+            let states: Vec<PartitionState> = c.partitions.values().cloned().collect();
+            for mut s in states {
+                s.leader_epoch = 0;
+                s.partition_epoch = 0;
+                c.commit_partition(s, "epochs reset on restart", out);
+            }
+        }
         c
     }
 
@@ -378,9 +391,9 @@ impl Controller {
         };
         if new_leader != state.leader {
             state.leader = new_leader;
-            if new_leader.is_some() && !sw.no_epoch_bump {
-                state.leader_epoch += 1;
-            } else if new_leader.is_none() {
+            // Every leader change bumps the epoch (going offline included); the broken variant
+            // keeps it when a new leader takes over.
+            if new_leader.is_none() || !sw.no_epoch_bump {
                 state.leader_epoch += 1;
             }
         }
@@ -544,15 +557,16 @@ mod tests {
             c.handle_alter_partition(req(0, 0, vec![1]), &mut out).error,
             ErrorCode::InvalidUpdateVersion
         );
+        // b3 is out of the ISR now, so fencing it changes no partition: the epoch stays 1.
         c.fence(3, "test", &mut out);
         assert_eq!(
-            c.handle_alter_partition(req(0, 2, vec![1, 2, 3]), &mut out)
+            c.handle_alter_partition(req(0, 1, vec![1, 2, 3]), &mut out)
                 .error,
             ErrorCode::IneligibleReplica
         );
         c.fence(1, "test", &mut out);
         assert_eq!(
-            c.handle_alter_partition(req(0, 3, vec![1]), &mut out).error,
+            c.handle_alter_partition(req(0, 2, vec![1]), &mut out).error,
             ErrorCode::FencedLeaderEpoch
         );
     }
@@ -561,7 +575,7 @@ mod tests {
     fn recovery_replays_the_log() {
         let (mut c, mut out) = controller(false);
         c.fence(1, "test", &mut out);
-        let r = Controller::recover(c.cfg.clone(), c.disk(), 500);
+        let r = Controller::recover(c.cfg.clone(), c.disk(), 500, &mut out);
         assert_eq!(r.partition(&tp()), c.partition(&tp()));
         assert!(r.brokers[&1].fenced);
     }

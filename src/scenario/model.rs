@@ -364,14 +364,16 @@ pub struct ProtocolSwitches {
     pub skip_follower_truncation: bool,
     /// Broken: the leader advances the high watermark to its own log end offset (ignores followers).
     pub hw_ignores_followers: bool,
-    /// Broken: the leader may move its high watermark backwards.
-    pub hw_may_decrease: bool,
+    /// Broken: the leader computes its high watermark over every replica that fetches, in the ISR
+    /// or not, and lets it fall when a lagging replica drags it down.
+    pub hw_counts_lagging_replicas: bool,
     /// Broken: the controller elects any live replica without putting it in the ISR.
     pub elect_outside_isr: bool,
     /// Broken: the controller reuses the leader epoch when the leader changes.
     pub no_epoch_bump: bool,
-    /// Broken: a broker applies partition metadata older than the leader epoch it already knows.
-    pub accept_stale_leader_epoch: bool,
+    /// Broken: a restarted controller recreates every partition at leader epoch 0 instead of
+    /// replaying the epochs from its metadata log (generation/epoch reset, cf. KAFKA-2720).
+    pub controller_resets_epochs: bool,
     /// Broken: a leader serves consumers records up to its log end offset, not its high watermark.
     pub fetch_beyond_high_watermark: bool,
 }

@@ -124,6 +124,7 @@ fn start_core(world: &World, id: NodeId, now: Millis, out: &mut Effects) {
             world.controller_config.clone(),
             disk,
             now,
+            out,
         )),
         Slot::BrokerDown(disk) => {
             let NodeId::Broker(b) = id else {
