@@ -571,8 +571,10 @@ impl Broker {
                     });
                 }
             }
+            // NONE with an older partition epoch: the metadata push got here first.
+            _ if resp.error.is_ok() => {}
             _ => {
-                tracing::debug!(broker = self.id, %tp, error = %resp.error, "AlterPartition not applied")
+                tracing::debug!(broker = self.id, %tp, error = %resp.error, "AlterPartition rejected")
             }
         }
         self.maybe_advance_hw(now, &tp, out);

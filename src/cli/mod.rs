@@ -5,6 +5,7 @@
 
 pub mod assign;
 pub mod check;
+pub mod logging;
 pub mod replay;
 pub mod run;
 pub mod script;
@@ -64,6 +65,7 @@ enum Command {
 
 /// Parses the command line, runs the verb and turns its outcome into an exit code.
 pub fn main() -> ExitCode {
+    logging::init();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -50,15 +50,18 @@ pub async fn node_main(world: Arc<World>, id: NodeId) {
     loop {
         let deadline = world.slot(id).next_deadline();
         let mut out = Effects::default();
+        let span = tracing::debug_span!("node", %id);
         tokio::select! {
             biased;
             _ = sleep_until(&world, deadline) => {
                 let now = world.now_ms();
+                let _in_node = span.enter();
                 world.slot(id).tick(now, &mut out);
             }
             Some(ctl) = ctl_rx.recv() => control(&world, id, ctl, &mut out),
             Some(env) = rx.recv() => {
                 let now = world.now_ms();
+                let _in_node = span.enter();
                 world.slot(id).handle(now, env.from, env.message, &mut out);
             }
         }
