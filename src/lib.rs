@@ -40,6 +40,7 @@ pub mod client;
 pub mod controller;
 pub mod coordinator;
 pub mod effects;
+pub mod fuzz;
 pub mod history;
 pub mod protocol;
 pub mod report;

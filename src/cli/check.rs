@@ -12,6 +12,6 @@ pub struct CheckArgs {
 pub fn main(args: CheckArgs) -> Result<u8, CliError> {
     let scenario =
         crate::scenario::load(&args.scenario).map_err(|e| CliError::bad_input(e.to_string()))?;
-    println!("{}: ok ({})", args.scenario.display(), scenario.spec.name);
+    crate::say!("{}: ok ({})", args.scenario.display(), scenario.spec.name);
     Ok(EXIT_OK)
 }

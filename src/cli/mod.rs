@@ -5,12 +5,32 @@
 
 pub mod assign;
 pub mod check;
+pub mod fuzz;
 pub mod logging;
+pub mod merge;
 pub mod replay;
 pub mod run;
 pub mod script;
 
 use clap::{Parser, Subcommand};
+
+/// `print!` that ignores a closed stdout.
+#[macro_export]
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `println!` that ignores a closed stdout (`kafkasim run ... | head` must not panic).
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
 use std::process::ExitCode;
 
 /// Exit code: every check held.
@@ -59,6 +79,8 @@ enum Command {
     Run(run::RunArgs),
     Check(check::CheckArgs),
     Replay(replay::ReplayArgs),
+    Fuzz(fuzz::FuzzArgs),
+    Merge(merge::MergeArgs),
     Assign(assign::AssignArgs),
     Script(script::ScriptArgs),
 }
@@ -82,6 +104,8 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::main(args),
         Command::Check(args) => check::main(args),
         Command::Replay(args) => replay::main(args),
+        Command::Fuzz(args) => fuzz::main(args),
+        Command::Merge(args) => merge::main(args),
         Command::Assign(args) => assign::main(args),
         Command::Script(args) => script::main(args),
     };

@@ -35,8 +35,8 @@ pub fn main(args: ReplayArgs) -> Result<u8, CliError> {
     let trace: String = outcome.history.iter().map(|e| format!("{e}\n")).collect();
     match &args.out {
         None => {
-            print!("{trace}");
-            print!("{}", report.human());
+            crate::say_raw!("{trace}");
+            crate::say_raw!("{}", report.human());
         }
         Some(dir) => {
             let write = |name: &str, text: &str| {

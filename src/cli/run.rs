@@ -19,6 +19,9 @@ pub struct RunArgs {
     /// Print exactly one JSON object (the report) on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Draw the fault profile from the seed, exactly as `fuzz --swarm` does.
+    #[arg(long)]
+    pub swarm: bool,
 }
 
 pub fn main(args: RunArgs) -> Result<u8, CliError> {
@@ -26,6 +29,17 @@ pub fn main(args: RunArgs) -> Result<u8, CliError> {
         crate::scenario::load(&args.scenario).map_err(|e| CliError::bad_input(e.to_string()))?;
     let seed = args.seed.unwrap_or(scenario.spec.seed);
     let path = scenario.path.clone();
+    let scenario = if args.swarm {
+        crate::scenario::swarm::apply(&scenario, seed)
+    } else {
+        scenario
+    };
+    if args.swarm && !args.json {
+        crate::say!(
+            "swarm profile for seed {seed}:\n{}",
+            crate::scenario::swarm::describe(&scenario)
+        );
+    }
     let outcome = run_scenario(Arc::new(scenario), seed, RunOptions::default()).map_err(|p| CliError {
         code: 101,
         message: format!(
@@ -35,11 +49,14 @@ pub fn main(args: RunArgs) -> Result<u8, CliError> {
     })?;
     let report = RunReport::new(&path, &outcome);
     if args.json {
-        println!("{}", report.to_json());
+        crate::say!("{}", report.to_json());
     } else {
-        print!("{}", report.human());
+        crate::say_raw!("{}", report.human());
         if report.exit_code() != 0 {
-            println!("reproduce: cargo run --release -- run {path} --seed {seed}");
+            crate::say!(
+                "reproduce: {}",
+                crate::fuzz::reproduce_line(&path, seed, args.swarm)
+            );
         }
     }
     Ok(report.exit_code())

@@ -4,6 +4,7 @@
 pub mod fault;
 pub mod load;
 pub mod model;
+pub mod swarm;
 
 pub use fault::{Fault, NodeRef, TimedFault};
 pub use load::{from_str, load, ScenarioError, ValidScenario};

@@ -39,6 +39,54 @@ pub struct Scenario {
     /// Legacy or deliberately broken protocol behaviour, all off by default.
     #[serde(default)]
     pub protocol: ProtocolSwitches,
+    /// Bounds for `--swarm`, where the seed draws the whole fault schedule.
+    #[serde(default)]
+    pub swarm: SwarmConfig,
+}
+
+/// The bounds within which `--swarm` draws a fault profile from the seed (swarm testing: each
+/// seed also switches whole fault kinds on or off, so that rare combinations get their turn).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SwarmConfig {
+    /// Fault kinds the seed may use (`heal` and `restart` come with the others as needed).
+    pub kinds: Vec<FaultKind>,
+    /// Crash modes the seed may use.
+    pub crash_modes: Vec<CrashMode>,
+    /// At most this many faults (each crash brings its own restart).
+    pub max_faults: u32,
+    /// Longest a crashed node stays down, a partition lasts, a pause or slowness lasts.
+    pub max_fault_duration_ms: u64,
+    /// Shortest gap between two faults: small gaps give back-to-back leader changes.
+    pub min_gap_ms: u64,
+    /// Whether the controller may be crashed, paused or partitioned too.
+    pub include_controller: bool,
+    /// At most this many `power_loss` crashes per run. Kafka relies on replication, not fsync:
+    /// once `min.insync.replicas` replicas lose their unflushed tails, acknowledged writes can
+    /// really be lost (Vanlightly's `DataLossShutdownLimit`). Default: the smallest
+    /// `min_insync_replicas` of the scenario's topics, minus one.
+    pub max_power_losses: Option<u32>,
+}
+
+impl Default for SwarmConfig {
+    fn default() -> Self {
+        SwarmConfig {
+            kinds: vec![
+                FaultKind::Crash,
+                FaultKind::Partition,
+                FaultKind::Pause,
+                FaultKind::Slow,
+                FaultKind::Drop,
+                FaultKind::Delay,
+            ],
+            crash_modes: vec![CrashMode::Clean, CrashMode::Process, CrashMode::PowerLoss],
+            max_faults: 12,
+            max_fault_duration_ms: 10_000,
+            min_gap_ms: 50,
+            include_controller: true,
+            max_power_losses: None,
+        }
+    }
 }
 
 /// Brokers and the replication settings shared by all of them.
@@ -260,9 +308,10 @@ pub enum CrashMode {
 }
 
 /// The kinds of timed fault.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
+    #[default]
     /// Stop a node (`node`, `mode`).
     Crash,
     /// Start a crashed node again (`node`).
@@ -284,8 +333,8 @@ pub enum FaultKind {
 }
 
 /// One timed fault as written in the file. Which fields are required depends on `kind`; the loader
-/// checks them and builds a [`crate::sim::faults::Fault`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// checks them and builds a [`crate::scenario::Fault`].
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultSpec {
     pub at_ms: u64,

@@ -1,0 +1,20 @@
+//! Combining the `--json` results of shards into the result of the whole sweep.
+
+use super::FuzzResult;
+
+/// Merges shard results: runs and simulated time add up, failures are the sorted union, wall
+/// time is the longest shard's (they ran side by side).
+pub fn merge(parts: &[FuzzResult]) -> FuzzResult {
+    let mut failures: Vec<_> = parts
+        .iter()
+        .flat_map(|p| p.failures.iter().cloned())
+        .collect();
+    failures.sort();
+    failures.dedup();
+    FuzzResult {
+        runs: parts.iter().map(|p| p.runs).sum(),
+        failures,
+        wall_ms: parts.iter().map(|p| p.wall_ms).max().unwrap_or(0),
+        sim_ms: parts.iter().map(|p| p.sim_ms).sum(),
+    }
+}

@@ -1,0 +1,180 @@
+//! Seed sweeps: many scenarios × a seed range on worker threads, each seed isolated in its own
+//! runtime and thread. The set of failures depends only on (scenarios, seeds, shard), never on
+//! the number of jobs: results are collected, then sorted.
+//!
+//! Sharding (`--shard K/N`) takes every N-th work item starting at the K-th, so N machines can
+//! share a sweep; [`merge`] combines their JSON results into the unsharded result.
+
+pub mod merge;
+pub mod progress;
+
+use crate::check::Kind;
+use crate::report::RunReport;
+use crate::scenario::ValidScenario;
+use crate::sim::{run_scenario, RunOptions};
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// One failing (scenario, seed).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Failure {
+    pub scenario: String,
+    pub seed: u64,
+    pub invariant: String,
+    /// `safety`, `liveness`, or `panic` (a kafkasim bug).
+    pub kind: String,
+    pub reproduce: String,
+    pub detail: String,
+}
+
+/// The result of a sweep (`fuzz --json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FuzzResult {
+    pub runs: u64,
+    pub failures: Vec<Failure>,
+    pub wall_ms: u64,
+    pub sim_ms: u64,
+}
+
+/// What to sweep.
+pub struct Plan {
+    pub scenarios: Vec<Arc<ValidScenario>>,
+    pub seeds: Range<u64>,
+    /// (K, N): run only the K-th (1-based) of N slices.
+    pub shard: (u64, u64),
+    pub swarm: bool,
+    /// Where failing seeds' full logs go (none: keep nothing).
+    pub out_dir: Option<PathBuf>,
+}
+
+impl Plan {
+    /// The (scenario index, seed) pairs of this shard, in a fixed order.
+    pub fn work(&self) -> Vec<(usize, u64)> {
+        let (k, n) = self.shard;
+        let all = self
+            .seeds
+            .clone()
+            .flat_map(|seed| (0..self.scenarios.len()).map(move |s| (s, seed)));
+        all.enumerate()
+            .filter(|(i, _)| (*i as u64) % n == k - 1)
+            .map(|(_, w)| w)
+            .collect()
+    }
+}
+
+/// The command line that reproduces one run exactly.
+pub fn reproduce_line(scenario: &str, seed: u64, swarm: bool) -> String {
+    let swarm = if swarm { " --swarm" } else { "" };
+    format!("cargo run --release -- run {scenario} --seed {seed}{swarm}")
+}
+
+/// Runs the plan on `jobs` threads, reporting progress as seeds finish.
+pub fn run(plan: &Plan, jobs: usize, progress: &progress::Progress) -> FuzzResult {
+    let started = std::time::Instant::now();
+    let work = plan.work();
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(Option<Failure>, u64)>> = Mutex::new(Vec::with_capacity(work.len()));
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some((s, seed)) = work.get(i).copied() else {
+                    break;
+                };
+                let outcome = run_one(plan, s, seed);
+                progress.finished(outcome.0.is_some());
+                results
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(outcome);
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let sim_ms = results.iter().map(|r| r.1).sum();
+    let mut failures: Vec<Failure> = results.into_iter().filter_map(|r| r.0).collect();
+    failures.sort();
+    FuzzResult {
+        runs: work.len() as u64,
+        failures,
+        wall_ms: started.elapsed().as_millis() as u64,
+        sim_ms,
+    }
+}
+
+/// Runs one seed; on failure keeps its full log. Returns the failure (if any) and simulated ms.
+fn run_one(plan: &Plan, s: usize, seed: u64) -> (Option<Failure>, u64) {
+    let base = &plan.scenarios[s];
+    let scenario = if plan.swarm {
+        Arc::new(crate::scenario::swarm::apply(base, seed))
+    } else {
+        base.clone()
+    };
+    let path = base.path.clone();
+    let reproduce = reproduce_line(&path, seed, plan.swarm);
+    match run_scenario(scenario.clone(), seed, RunOptions::default()) {
+        Err(p) => {
+            let f = Failure {
+                scenario: path,
+                seed,
+                invariant: "panic".into(),
+                kind: "panic".into(),
+                reproduce,
+                detail: p.message,
+            };
+            (Some(f), 0)
+        }
+        Ok(o) if o.violations.is_empty() => (None, o.sim_time_ms),
+        Ok(o) => {
+            let first = o
+                .violations
+                .iter()
+                .find(|v| v.kind == Kind::Safety)
+                .unwrap_or(&o.violations[0]);
+            let kind = if first.kind == Kind::Safety {
+                "safety"
+            } else {
+                "liveness"
+            };
+            let f = Failure {
+                scenario: path.clone(),
+                seed,
+                invariant: first.invariant.to_string(),
+                kind: kind.into(),
+                reproduce,
+                detail: first.detail.clone(),
+            };
+            if let Some(dir) = &plan.out_dir {
+                keep_log(dir, &scenario, seed, plan.swarm);
+            }
+            (Some(f), o.sim_time_ms)
+        }
+    }
+}
+
+/// Re-runs a failing seed keeping every event and writes its trace, report and history.
+fn keep_log(dir: &std::path::Path, scenario: &Arc<ValidScenario>, seed: u64, swarm: bool) {
+    let Ok(o) = run_scenario(scenario.clone(), seed, RunOptions { keep_events: true }) else {
+        return;
+    };
+    let name = format!(
+        "{}-seed-{seed}{}",
+        scenario.spec.name,
+        if swarm { "-swarm" } else { "" }
+    );
+    let folder = dir.join(name);
+    let report = RunReport::new(&scenario.path, &o);
+    let trace: String = o.history.iter().map(|e| format!("{e}\n")).collect();
+    let jsonl: String = o
+        .history
+        .iter()
+        .map(|e| format!("{}\n", crate::history::json::to_json_line(e)))
+        .collect();
+    let _ = std::fs::create_dir_all(&folder)
+        .and_then(|_| std::fs::write(folder.join("trace.txt"), trace))
+        .and_then(|_| std::fs::write(folder.join("report.json"), report.to_json()))
+        .and_then(|_| std::fs::write(folder.join("history.jsonl"), jsonl));
+}
