@@ -144,6 +144,27 @@ impl Checkers {
     }
 }
 
+/// The verdicts at the end of a run, live or offline: the liveness verdict from the final state
+/// (`meta` says whether there was a liveness phase), then the end-of-run validations.
+pub fn finish_run(checkers: &mut Checkers, meta: &crate::history::json::Meta) -> Vec<Violation> {
+    checkers.report.set_now(meta.end_us);
+    if meta.budget_exhausted {
+        checkers.report.liveness(
+            convergence::NAME,
+            "the event budget ran out before the run ended".into(),
+        );
+    } else if meta.liveness_check {
+        if let Err(why) = convergence::converged(&checkers.ghost, &meta.expectations()) {
+            let bound = meta.liveness_bound_ms;
+            checkers.report.liveness(
+                convergence::NAME,
+                format!("not converged {bound} ms after the faults healed: {why}"),
+            );
+        }
+    }
+    checkers.finish(meta.end_us)
+}
+
 /// Lets the history feed checkers that the run also queries (convergence) and finishes.
 pub struct SharedCheckers(pub Arc<Mutex<Checkers>>);
 

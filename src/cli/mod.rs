@@ -5,6 +5,7 @@
 
 pub mod assign;
 pub mod check;
+pub mod check_history;
 pub mod fuzz;
 pub mod logging;
 pub mod merge;
@@ -81,6 +82,7 @@ enum Command {
     Replay(replay::ReplayArgs),
     Fuzz(fuzz::FuzzArgs),
     Merge(merge::MergeArgs),
+    CheckHistory(check_history::CheckHistoryArgs),
     Assign(assign::AssignArgs),
     Script(script::ScriptArgs),
 }
@@ -106,6 +108,7 @@ pub fn main() -> ExitCode {
         Command::Replay(args) => replay::main(args),
         Command::Fuzz(args) => fuzz::main(args),
         Command::Merge(args) => merge::main(args),
+        Command::CheckHistory(args) => check_history::main(args),
         Command::Assign(args) => assign::main(args),
         Command::Script(args) => script::main(args),
     };

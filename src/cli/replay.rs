@@ -49,11 +49,7 @@ pub fn main(args: ReplayArgs) -> Result<u8, CliError> {
             };
             write("trace.txt", &trace)?;
             write("report.json", &report.to_json())?;
-            let jsonl: String = outcome
-                .history
-                .iter()
-                .map(|e| format!("{}\n", crate::history::json::to_json_line(e)))
-                .collect();
+            let jsonl = crate::history::json::to_jsonl(&outcome.meta, &outcome.history);
             write("history.jsonl", &jsonl)?;
             eprintln!(
                 "wrote {} events to {}",

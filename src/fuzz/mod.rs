@@ -168,11 +168,7 @@ fn keep_log(dir: &std::path::Path, scenario: &Arc<ValidScenario>, seed: u64, swa
     let folder = dir.join(name);
     let report = RunReport::new(&scenario.path, &o);
     let trace: String = o.history.iter().map(|e| format!("{e}\n")).collect();
-    let jsonl: String = o
-        .history
-        .iter()
-        .map(|e| format!("{}\n", crate::history::json::to_json_line(e)))
-        .collect();
+    let jsonl = crate::history::json::to_jsonl(&o.meta, &o.history);
     let _ = std::fs::create_dir_all(&folder)
         .and_then(|_| std::fs::write(folder.join("trace.txt"), trace))
         .and_then(|_| std::fs::write(folder.join("report.json"), report.to_json()))

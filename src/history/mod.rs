@@ -5,6 +5,7 @@
 //! integers in native byte order and lengths as `usize`, so the hash is the same on every 64-bit
 //! little-endian machine (x86-64, aarch64) for the same Rust version of the event types.
 
+pub mod compact;
 pub mod event;
 pub mod json;
 

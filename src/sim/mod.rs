@@ -50,6 +50,8 @@ pub struct RunOutcome {
     pub stats: crate::check::ghost::Stats,
     /// Every event, when asked for.
     pub history: Vec<Event>,
+    /// What `check-history` needs besides the events.
+    pub meta: crate::history::json::Meta,
 }
 
 impl RunOutcome {
@@ -162,7 +164,7 @@ fn initial_slots(v: &ValidScenario) -> BTreeMap<NodeId, Slot> {
     slots
 }
 
-fn expectations(v: &ValidScenario) -> Expectations {
+pub fn expectations(v: &ValidScenario) -> Expectations {
     let spec = &v.spec;
     let producers = (1..)
         .zip(&spec.producers)
@@ -217,21 +219,15 @@ async fn simulate(scenario: Arc<ValidScenario>, seed: u64, opts: RunOptions) -> 
 
     let max_events = spec.limits.max_events;
     let budget_hit = wait_until(&world, spec.duration_ms, max_events).await;
-    let mut liveness_failure = None;
-    if budget_hit {
-        liveness_failure = Some(format!("the event budget of {max_events} events ran out"));
-    } else if spec.liveness.check {
+    let expect = expectations(&scenario);
+    let mut budget_exhausted = budget_hit;
+    if !budget_hit && spec.liveness.check {
         faults::heal_everything(&world, &fault_state);
-        liveness_failure = await_convergence(
-            &world,
-            &checkers,
-            &expectations(&scenario),
-            spec.duration_ms + spec.liveness.bound_ms,
-            max_events,
-        )
-        .await;
+        let deadline = spec.duration_ms + spec.liveness.bound_ms;
+        budget_exhausted =
+            await_convergence(&world, &checkers, &expect, deadline, max_events).await;
     }
-    finish(&world, &checkers, seed, liveness_failure)
+    finish(&world, &checkers, seed, &expect, budget_exhausted)
 }
 
 fn start_nodes(world: &Arc<World>) {
@@ -261,29 +257,26 @@ async fn wait_until(world: &World, until_ms: u64, max_events: u64) -> bool {
     false
 }
 
-/// Polls convergence until it holds or `deadline_ms` passes; returns why it failed.
+/// Polls convergence until it holds or `deadline_ms` passes (the verdict is then taken from the
+/// history at the end, exactly as `check-history` takes it). Returns true if the event budget
+/// ran out first.
 async fn await_convergence(
     world: &World,
     checkers: &Mutex<Checkers>,
     expect: &Expectations,
     deadline_ms: u64,
     max_events: u64,
-) -> Option<String> {
+) -> bool {
     loop {
-        let status = convergence::converged(&lock(checkers).ghost, expect);
-        match status {
-            Ok(()) => return None,
-            Err(why) if world.now_ms() >= deadline_ms => {
-                return Some(format!(
-                    "not converged {} ms after the faults healed: {why}",
-                    world.scenario.spec.liveness.bound_ms
-                ))
-            }
-            Err(_) if lock(&world.history).len() > max_events => {
-                return Some(format!("the event budget of {max_events} events ran out"))
-            }
-            Err(_) => madsim::time::sleep(Duration::from_millis(CONVERGENCE_POLL_MS)).await,
+        if convergence::converged(&lock(checkers).ghost, expect).is_ok()
+            || world.now_ms() >= deadline_ms
+        {
+            return false;
         }
+        if lock(&world.history).len() > max_events {
+            return true;
+        }
+        madsim::time::sleep(Duration::from_millis(CONVERGENCE_POLL_MS)).await;
     }
 }
 
@@ -291,23 +284,34 @@ fn finish(
     world: &World,
     checkers: &Mutex<Checkers>,
     seed: u64,
-    liveness_failure: Option<String>,
+    expect: &Expectations,
+    budget_exhausted: bool,
 ) -> RunOutcome {
-    let end_us = world.now_us();
-    let mut checkers = lock(checkers);
-    checkers.report.set_now(end_us);
-    if let Some(why) = liveness_failure {
-        checkers.report.liveness(convergence::NAME, why);
-    }
-    let violations = checkers.finish(end_us);
+    let spec = &world.scenario.spec;
+    let meta = crate::history::json::Meta {
+        scenario: world.scenario.path.clone(),
+        seed,
+        liveness_check: spec.liveness.check,
+        liveness_bound_ms: spec.liveness.bound_ms,
+        producers: expect.producers.clone(),
+        readers: expect
+            .readers
+            .iter()
+            .map(|(r, tp)| (*r, tp.topic.clone(), tp.partition))
+            .collect(),
+        end_us: world.now_us(),
+        budget_exhausted,
+    };
+    let violations = crate::check::finish_run(&mut lock(checkers), &meta);
     let mut history = lock(&world.history);
     RunOutcome {
         seed,
-        sim_time_ms: end_us / 1000,
+        sim_time_ms: meta.end_us / 1000,
         events: history.len(),
         trace_hash: history.trace_hash(),
         violations,
-        stats: checkers.ghost.stats.clone(),
+        stats: lock(checkers).ghost.stats.clone(),
         history: history.take_events(),
+        meta,
     }
 }
