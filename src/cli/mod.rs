@@ -12,6 +12,7 @@ pub mod merge;
 pub mod replay;
 pub mod run;
 pub mod script;
+pub mod shrink;
 
 use clap::{Parser, Subcommand};
 
@@ -83,6 +84,7 @@ enum Command {
     Fuzz(fuzz::FuzzArgs),
     Merge(merge::MergeArgs),
     CheckHistory(check_history::CheckHistoryArgs),
+    Shrink(shrink::ShrinkArgs),
     Assign(assign::AssignArgs),
     Script(script::ScriptArgs),
 }
@@ -109,6 +111,7 @@ pub fn main() -> ExitCode {
         Command::Fuzz(args) => fuzz::main(args),
         Command::Merge(args) => merge::main(args),
         Command::CheckHistory(args) => check_history::main(args),
+        Command::Shrink(args) => shrink::main(args),
         Command::Assign(args) => assign::main(args),
         Command::Script(args) => script::main(args),
     };

@@ -22,6 +22,10 @@ pub struct RunArgs {
     /// Draw the fault profile from the seed, exactly as `fuzz --swarm` does.
     #[arg(long)]
     pub swarm: bool,
+    /// Run the seed twice and compare the traces; on a difference name the first differing
+    /// event and exit 1.
+    #[arg(long)]
+    pub check_determinism: bool,
 }
 
 pub fn main(args: RunArgs) -> Result<u8, CliError> {
@@ -39,6 +43,9 @@ pub fn main(args: RunArgs) -> Result<u8, CliError> {
             "swarm profile for seed {seed}:\n{}",
             crate::scenario::swarm::describe(&scenario)
         );
+    }
+    if args.check_determinism {
+        return check_determinism(Arc::new(scenario), seed);
     }
     let outcome = run_scenario(Arc::new(scenario), seed, RunOptions::default()).map_err(|p| CliError {
         code: 101,
@@ -60,4 +67,39 @@ pub fn main(args: RunArgs) -> Result<u8, CliError> {
         }
     }
     Ok(report.exit_code())
+}
+
+/// Runs `seed` twice keeping every event and compares them one by one.
+fn check_determinism(
+    scenario: Arc<crate::scenario::ValidScenario>,
+    seed: u64,
+) -> Result<u8, CliError> {
+    let panic = |p: crate::sim::RunPanic| CliError {
+        code: 101,
+        message: format!("kafkasim bug: {}", p.message),
+    };
+    let a =
+        run_scenario(scenario.clone(), seed, RunOptions { keep_events: true }).map_err(panic)?;
+    let b =
+        run_scenario(scenario.clone(), seed, RunOptions { keep_events: true }).map_err(panic)?;
+    match crate::history::first_difference(&a.history, &b.history) {
+        None => {
+            crate::say!(
+                "{} seed {seed}: deterministic ({} events, trace {})",
+                scenario.path,
+                a.events,
+                a.trace_hash
+            );
+            Ok(super::EXIT_OK)
+        }
+        Some((i, x, y)) => {
+            crate::say!(
+                "{} seed {seed}: NOT deterministic; first difference at event {i}:",
+                scenario.path
+            );
+            crate::say!("  run 1: {x}");
+            crate::say!("  run 2: {y}");
+            Ok(super::EXIT_SAFETY)
+        }
+    }
 }

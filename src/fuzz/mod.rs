@@ -7,6 +7,7 @@
 
 pub mod merge;
 pub mod progress;
+pub mod shrink;
 
 use crate::check::Kind;
 use crate::report::RunReport;

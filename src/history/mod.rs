@@ -108,6 +108,14 @@ impl History {
     }
 }
 
+/// The first position where two histories differ, with both events as text (`-` past an end).
+pub fn first_difference(a: &[Event], b: &[Event]) -> Option<(usize, String, String)> {
+    let show = |e: Option<&Event>| e.map(|e| e.to_string()).unwrap_or_else(|| "-".into());
+    (0..a.len().max(b.len()))
+        .find(|i| a.get(*i) != b.get(*i))
+        .map(|i| (i, show(a.get(i)), show(b.get(i))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +141,19 @@ mod tests {
         assert_eq!(run(&[a.clone(), b.clone()]), run(&[a.clone(), b.clone()]));
         assert_ne!(run(&[a.clone(), b.clone()]), run(&[b, a.clone()]));
         assert_ne!(run(&[a]), run(&[ev(1, "z")]));
+    }
+
+    #[test]
+    fn first_difference_names_the_event() {
+        let a = vec![ev(1, "x"), ev(2, "y")];
+        let b = vec![ev(1, "x"), ev(2, "z")];
+        assert_eq!(first_difference(&a, &a), None);
+        let (i, x, y) = first_difference(&a, &b).unwrap();
+        assert_eq!(
+            (i, x.contains("fault y"), y.contains("fault z")),
+            (1, true, true)
+        );
+        assert_eq!(first_difference(&a, &a[..1]).map(|d| d.0), Some(1));
     }
 
     #[test]
