@@ -2,7 +2,7 @@
 //! (Kafka's `Metadata` + `NetworkClient` bootstrap rotation).
 
 use crate::protocol::message::{MetadataResponse, PartitionMetadata};
-use crate::protocol::{BrokerId, LeaderEpoch, Millis, NO_EPOCH};
+use crate::protocol::{BrokerId, LeaderEpoch, Millis, TopicPartition, NO_EPOCH};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug)]
@@ -10,8 +10,10 @@ pub struct ClientMetadata {
     /// Every broker of the cluster (the bootstrap list).
     brokers: Vec<BrokerId>,
     next_broker: usize,
-    /// partition → (leader, leader epoch), for the client's one topic.
-    leaders: BTreeMap<u32, (Option<BrokerId>, LeaderEpoch)>,
+    /// partition → (leader, leader epoch).
+    leaders: BTreeMap<TopicPartition, (Option<BrokerId>, LeaderEpoch)>,
+    /// topic → number of partitions, as last seen.
+    partition_counts: BTreeMap<String, u32>,
     /// A refresh is in flight.
     pub in_flight: bool,
     /// Some error showed the cache is stale.
@@ -28,6 +30,7 @@ impl ClientMetadata {
             brokers,
             next_broker,
             leaders: BTreeMap::new(),
+            partition_counts: BTreeMap::new(),
             in_flight: false,
             stale: true,
             last_refresh_ms: None,
@@ -41,36 +44,38 @@ impl ClientMetadata {
         b
     }
 
-    pub fn leader(&self, partition: u32) -> Option<(BrokerId, LeaderEpoch)> {
-        match self.leaders.get(&partition) {
+    pub fn leader(&self, tp: &TopicPartition) -> Option<(BrokerId, LeaderEpoch)> {
+        match self.leaders.get(tp) {
             Some((Some(l), e)) => Some((*l, *e)),
             _ => None,
         }
     }
 
-    pub fn epoch(&self, partition: u32) -> LeaderEpoch {
-        self.leaders
-            .get(&partition)
-            .map(|l| l.1)
-            .unwrap_or(NO_EPOCH)
+    pub fn epoch(&self, tp: &TopicPartition) -> LeaderEpoch {
+        self.leaders.get(tp).map(|l| l.1).unwrap_or(NO_EPOCH)
     }
 
-    /// Takes a Metadata response for `topic`. Kafka ignores partition metadata whose leader epoch
-    /// is older than what it already knows (KIP-320).
-    pub fn update(&mut self, now: Millis, topic: &str, resp: &MetadataResponse) {
+    /// The number of partitions of `topic`, once metadata named it.
+    pub fn partition_count(&self, topic: &str) -> Option<u32> {
+        self.partition_counts.get(topic).copied()
+    }
+
+    /// Takes a Metadata response. Kafka ignores partition metadata whose leader epoch is older
+    /// than what it already knows (KIP-320).
+    pub fn update(&mut self, now: Millis, resp: &MetadataResponse) {
         self.in_flight = false;
         self.last_refresh_ms = Some(now);
         self.stale = false;
-        for p in resp.partitions.iter().filter(|p| p.tp.topic == topic) {
+        for p in &resp.partitions {
+            let count = self.partition_counts.entry(p.tp.topic.clone()).or_default();
+            *count = (*count).max(p.tp.partition + 1);
             self.update_partition(p);
         }
     }
 
     fn update_partition(&mut self, p: &PartitionMetadata) {
-        let known = self.epoch(p.tp.partition);
-        if p.leader_epoch >= known {
-            self.leaders
-                .insert(p.tp.partition, (p.leader, p.leader_epoch));
+        if p.leader_epoch >= self.epoch(&p.tp) {
+            self.leaders.insert(p.tp.clone(), (p.leader, p.leader_epoch));
         }
         if p.leader.is_none() {
             self.stale = true;
@@ -84,8 +89,8 @@ impl ClientMetadata {
     }
 
     /// Forgets the leader of a partition after an error that says it moved.
-    pub fn invalidate(&mut self, partition: u32) {
-        if let Some(l) = self.leaders.get_mut(&partition) {
+    pub fn invalidate(&mut self, tp: &TopicPartition) {
+        if let Some(l) = self.leaders.get_mut(tp) {
             l.0 = None;
         }
         self.stale = true;

@@ -302,7 +302,7 @@ impl Producer {
                 wake = Some(wake.map_or(at, |w: Millis| w.min(at)));
                 continue;
             }
-            let Some((leader, _)) = self.metadata.leader(p) else {
+            let Some((leader, _)) = self.metadata.leader(&self.tp(p)) else {
                 need_metadata = true;
                 continue;
             };
@@ -407,7 +407,8 @@ impl Producer {
         match (kind, body) {
             (Inflight::Metadata, Response::Metadata(resp)) => {
                 let topic = self.tp_topic.clone();
-                self.metadata.update(now, &topic, &resp);
+                let _ = topic;
+                self.metadata.update(now, &resp);
                 if self.metadata.stale {
                     // A partition has no leader yet: ask again after a backoff.
                     self.wake(now + self.cfg.retry_backoff_ms);
@@ -447,7 +448,7 @@ impl Producer {
             resp.error,
             ErrorCode::NotLeaderOrFollower | ErrorCode::LeaderNotAvailable
         ) {
-            self.metadata.invalidate(batch.partition);
+            self.metadata.invalidate(&self.tp(batch.partition));
         }
         self.retry_or_fail(now, batch, resp.error, out);
     }
@@ -461,7 +462,7 @@ impl Producer {
             Inflight::Produce(mut batch) => {
                 self.busy.remove(&batch.partition);
                 batch.maybe_appended = true;
-                self.metadata.invalidate(batch.partition);
+                self.metadata.invalidate(&self.tp(batch.partition));
                 self.retry_or_fail(now, batch, ErrorCode::RequestTimedOut, out);
             }
         }

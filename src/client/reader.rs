@@ -146,7 +146,7 @@ impl Reader {
                 self.wake(until);
                 continue;
             }
-            let Some((leader, epoch)) = self.metadata.leader(p) else {
+            let Some((leader, epoch)) = self.metadata.leader(&self.tp(p)) else {
                 need_metadata = pos != Position::Failed;
                 continue;
             };
@@ -267,7 +267,8 @@ impl Reader {
 
     fn backoff(&mut self, now: Millis, p: u32) {
         self.backoff_until.insert(p, now + RETRY_BACKOFF_MS);
-        self.metadata.invalidate(p);
+        let tp = self.tp(p);
+        self.metadata.invalidate(&tp);
     }
 
     pub fn handle(&mut self, now: Millis, _from: NodeId, message: Message, out: &mut Effects) {
@@ -285,7 +286,8 @@ impl Reader {
         match (&kind, body) {
             (Inflight::Metadata, Response::Metadata(resp)) => {
                 let topic = self.cfg.topic.clone();
-                self.metadata.update(now, &topic, &resp);
+                let _ = topic;
+                self.metadata.update(now, &resp);
             }
             (Inflight::ListOffsets(p), Response::ListOffsets(resp)) => {
                 self.on_list_offsets(now, *p, resp, out)
