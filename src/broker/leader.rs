@@ -157,7 +157,7 @@ impl Broker {
     }
 
     /// After an append: wake fetches waiting for data, maybe move the high watermark.
-    fn on_leader_append(&mut self, now: Millis, tp: &TopicPartition, out: &mut Effects) {
+    pub(super) fn on_leader_append(&mut self, now: Millis, tp: &TopicPartition, out: &mut Effects) {
         self.maybe_advance_hw(now, tp, out);
         self.wake_parked_fetches(now, tp, out);
     }
@@ -234,6 +234,9 @@ impl Broker {
         });
         self.complete_parked_produces(tp, out);
         self.wake_parked_fetches(_now, tp, out);
+        if tp.topic == crate::protocol::CONSUMER_OFFSETS {
+            self.release_held(tp.partition, out);
+        }
     }
 
     /// Serves a Fetch from a follower or a consumer; parks it when there is nothing to return yet.

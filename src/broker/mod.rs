@@ -8,6 +8,7 @@
 //! metadata after a restart, as a real broker does.
 
 pub mod follower;
+pub mod groups;
 pub mod leader;
 pub mod log;
 pub mod metadata;
@@ -58,6 +59,8 @@ enum Timer {
     ParkedFetch(u64),
     /// Nothing to do but run `tick` (a follower backoff ended).
     Wake,
+    /// A hosted group coordinator finished loading its partition.
+    CoordinatorLoaded(u32),
 }
 
 /// An outbound request awaiting its response.
@@ -83,6 +86,8 @@ pub struct Broker {
     fetchers: follower::Fetchers,
     shutting_down: bool,
     wake_scheduled_at: Option<Millis>,
+    groups: groups::GroupHost,
+    coordinator_factory: Option<groups::CoordinatorFactory>,
 }
 
 impl Broker {
@@ -126,6 +131,8 @@ impl Broker {
             fetchers: follower::Fetchers::default(),
             shutting_down: false,
             wake_scheduled_at: None,
+            groups: groups::GroupHost::default(),
+            coordinator_factory: None,
         };
         broker.start_periodic_timers(now);
         broker.send_heartbeat(now, out);
@@ -198,9 +205,18 @@ impl Broker {
         self.send_heartbeat(now, out);
     }
 
+    /// Lets this broker host group coordinators built by `factory`.
+    pub fn with_coordinators(mut self, factory: groups::CoordinatorFactory) -> Self {
+        self.coordinator_factory = Some(factory);
+        self
+    }
+
     /// The earliest time at which [`Broker::tick`] has something to do.
     pub fn next_deadline(&self) -> Option<Millis> {
-        self.timers.next_deadline()
+        [self.timers.next_deadline(), self.groups.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Fires every timer due at `now`.
@@ -208,6 +224,7 @@ impl Broker {
         while let Some(timer) = self.timers.pop_due(now) {
             self.fire(now, timer, out);
         }
+        self.tick_coordinators(now, out);
         self.send_follower_requests(now, out);
     }
 
@@ -247,6 +264,7 @@ impl Broker {
             Timer::ParkedProduce(id) => self.expire_parked_produce(id, out),
             Timer::ParkedFetch(id) => self.complete_parked_fetch(now, id, out),
             Timer::Wake => self.wake_scheduled_at = None,
+            Timer::CoordinatorLoaded(p) => self.coordinator_loaded(now, p, out),
         }
     }
 
@@ -302,6 +320,36 @@ impl Broker {
             Request::OffsetsForLeaderEpoch(req) => reply(
                 out,
                 Response::OffsetsForLeaderEpoch(self.handle_offsets_for_leader_epoch(&req)),
+            ),
+            Request::FindCoordinator(req) => reply(
+                out,
+                Response::FindCoordinator(self.handle_find_coordinator(&req)),
+            ),
+            Request::JoinGroup(r) => {
+                self.handle_group_request(now, from, corr, groups::GroupRequest::JoinGroup(r), out)
+            }
+            Request::SyncGroup(r) => {
+                self.handle_group_request(now, from, corr, groups::GroupRequest::SyncGroup(r), out)
+            }
+            Request::Heartbeat(r) => {
+                self.handle_group_request(now, from, corr, groups::GroupRequest::Heartbeat(r), out)
+            }
+            Request::LeaveGroup(r) => {
+                self.handle_group_request(now, from, corr, groups::GroupRequest::LeaveGroup(r), out)
+            }
+            Request::OffsetCommit(r) => self.handle_group_request(
+                now,
+                from,
+                corr,
+                groups::GroupRequest::OffsetCommit(r),
+                out,
+            ),
+            Request::OffsetFetch(r) => self.handle_group_request(
+                now,
+                from,
+                corr,
+                groups::GroupRequest::OffsetFetch(r),
+                out,
             ),
             Request::BrokerHeartbeat(_) | Request::AlterPartition(_) => {
                 tracing::debug!(
@@ -459,6 +507,10 @@ impl Broker {
                     isr: state.isr.clone(),
                 });
                 self.maybe_advance_hw(now, &tp, out);
+                if tp.topic == crate::protocol::CONSUMER_OFFSETS {
+                    self.unhost_coordinator(tp.partition, out);
+                    self.host_coordinator(now, tp.partition);
+                }
             } else if let Some(l) = r.leader_state_mut() {
                 if state.partition_epoch > l.partition_epoch {
                     l.partition_epoch = state.partition_epoch;
@@ -477,6 +529,9 @@ impl Broker {
         } else if newer_epoch || r.is_leader() || matches!(r.role, replica::Role::Unknown) {
             self.leader.fail_produces_for(&tp, out);
             self.become_follower(state.leader_epoch, state.leader, &tp, &switches, out);
+            if tp.topic == crate::protocol::CONSUMER_OFFSETS {
+                self.unhost_coordinator(tp.partition, out);
+            }
         }
     }
 

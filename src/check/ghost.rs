@@ -89,9 +89,7 @@ pub struct Stats {
 
 /// The value a payload carries, for comparisons.
 pub fn value_of(p: &Payload) -> ProducedValue {
-    match p {
-        Payload::Data { value, .. } => *value,
-    }
+    p.value()
 }
 
 impl Ghost {

@@ -75,7 +75,8 @@ impl ClientMetadata {
 
     fn update_partition(&mut self, p: &PartitionMetadata) {
         if p.leader_epoch >= self.epoch(&p.tp) {
-            self.leaders.insert(p.tp.clone(), (p.leader, p.leader_epoch));
+            self.leaders
+                .insert(p.tp.clone(), (p.leader, p.leader_epoch));
         }
         if p.leader.is_none() {
             self.stale = true;

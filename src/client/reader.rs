@@ -12,7 +12,7 @@ use super::metadata::ClientMetadata;
 use crate::effects::Effects;
 use crate::history::EventKind;
 use crate::protocol::message::*;
-use crate::protocol::{BrokerId, ErrorCode, Millis, NodeId, Payload, TopicPartition};
+use crate::protocol::{BrokerId, ErrorCode, Millis, NodeId, TopicPartition};
 use crate::scenario::{OffsetReset, ReaderConfig};
 use crate::timer::{TimerId, TimerQueue};
 use std::collections::{BTreeMap, BTreeSet};
@@ -358,9 +358,7 @@ impl Reader {
         let values = part
             .entries
             .iter()
-            .map(|e| match &e.payload {
-                Payload::Data { value, .. } => *value,
-            })
+            .map(|e| e.payload.value())
             .collect::<Vec<_>>();
         self.positions
             .insert(p, Position::At(position + values.len() as u64));

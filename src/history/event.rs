@@ -126,6 +126,59 @@ pub enum EventKind {
         offset: u64,
         reason: String,
     },
+
+    // --- group consumers ------------------------------------------------------------------------
+    /// JoinGroup succeeded: this member is in `generation` (and leads it).
+    MemberJoined {
+        group: String,
+        generation: i32,
+        member_id: String,
+        leader: bool,
+    },
+    /// After SyncGroup: the member's whole assignment in `generation`.
+    Assigned {
+        group: String,
+        generation: i32,
+        member_id: String,
+        partitions: Vec<TopicPartition>,
+    },
+    /// The member gave partitions up (`lost`: it was fenced and could not commit them).
+    Revoked {
+        group: String,
+        generation: i32,
+        member_id: String,
+        partitions: Vec<TopicPartition>,
+        lost: bool,
+    },
+    /// The member left the group (LeaveGroup sent, or a fatal error).
+    MemberLeft {
+        group: String,
+        member_id: String,
+        reason: String,
+    },
+    /// The application finished processing records: `values[i]` is at `base_offset + i`.
+    Processed {
+        group: String,
+        generation: i32,
+        member_id: String,
+        tp: TopicPartition,
+        base_offset: u64,
+        values: Vec<ProducedValue>,
+    },
+    /// An OffsetCommit was answered.
+    CommitResult {
+        group: String,
+        generation: i32,
+        member_id: String,
+        offsets: Vec<(TopicPartition, u64)>,
+        error: ErrorCode,
+    },
+    /// The member learned the committed offset it starts from (none: nothing committed).
+    OffsetFetched {
+        group: String,
+        tp: TopicPartition,
+        offset: Option<u64>,
+    },
 }
 
 /// Why a log was truncated.
@@ -147,6 +200,11 @@ fn values(v: &[ProducedValue]) -> String {
         [one] => format!("[{one}]"),
         [first, .., last] => format!("[{first}..{last}; {}]", v.len()),
     }
+}
+
+fn tps(v: &[TopicPartition]) -> String {
+    let names: Vec<String> = v.iter().map(|tp| tp.to_string()).collect();
+    format!("[{}]", names.join(","))
 }
 
 fn brokers(v: &[BrokerId]) -> String {
@@ -271,6 +329,74 @@ impl fmt::Display for EventKind {
                 )
             }
             PositionReset { tp, offset, reason } => write!(f, "seek {tp} {offset} ({reason})"),
+            MemberJoined {
+                group,
+                generation,
+                member_id,
+                leader,
+            } => {
+                let role = if *leader { " leader" } else { "" };
+                write!(f, "joined {group} g{generation} {member_id}{role}")
+            }
+            Assigned {
+                group,
+                generation,
+                member_id,
+                partitions,
+            } => {
+                write!(
+                    f,
+                    "assigned {group} g{generation} {member_id} {}",
+                    tps(partitions)
+                )
+            }
+            Revoked {
+                group,
+                generation,
+                member_id,
+                partitions,
+                lost,
+            } => {
+                let how = if *lost { "lost" } else { "revoked" };
+                write!(
+                    f,
+                    "{how} {group} g{generation} {member_id} {}",
+                    tps(partitions)
+                )
+            }
+            MemberLeft {
+                group,
+                member_id,
+                reason,
+            } => write!(f, "left {group} {member_id} ({reason})"),
+            Processed {
+                group,
+                generation,
+                tp,
+                base_offset,
+                values: v,
+                ..
+            } => {
+                let end = base_offset + v.len() as u64;
+                write!(
+                    f,
+                    "processed {group} g{generation} {tp} [{base_offset}..{end})"
+                )
+            }
+            CommitResult {
+                group,
+                generation,
+                offsets,
+                error,
+                ..
+            } => {
+                let o: Vec<String> = offsets.iter().map(|(tp, o)| format!("{tp}@{o}")).collect();
+                write!(f, "commit {group} g{generation} [{}] {error}", o.join(","))
+            }
+            OffsetFetched { group, tp, offset } => match offset {
+                Some(o) => write!(f, "committed-offset {group} {tp} {o}"),
+                None => write!(f, "committed-offset {group} {tp} none"),
+            },
         }
     }
 }

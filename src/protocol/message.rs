@@ -5,6 +5,7 @@
 //! and pulled with the broker heartbeat (KRaft's `__cluster_metadata` fetch, collapsed into one
 //! exchange); there are no byte sizes, only record counts.
 
+use super::group::*;
 use super::{BrokerId, ErrorCode, LeaderEpoch, LogEntry, Payload, TopicPartition};
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +28,13 @@ pub enum Request {
     Fetch(FetchRequest),
     ListOffsets(ListOffsetsRequest),
     OffsetsForLeaderEpoch(OffsetsForLeaderEpochRequest),
+    FindCoordinator(FindCoordinatorRequest),
+    JoinGroup(JoinGroupRequest),
+    SyncGroup(SyncGroupRequest),
+    Heartbeat(HeartbeatRequest),
+    LeaveGroup(LeaveGroupRequest),
+    OffsetCommit(OffsetCommitRequest),
+    OffsetFetch(OffsetFetchRequest),
 }
 
 #[derive(Clone, Debug)]
@@ -38,6 +46,13 @@ pub enum Response {
     Fetch(FetchResponse),
     ListOffsets(ListOffsetsResponse),
     OffsetsForLeaderEpoch(OffsetsForLeaderEpochResponse),
+    FindCoordinator(FindCoordinatorResponse),
+    JoinGroup(JoinGroupResponse),
+    SyncGroup(SyncGroupResponse),
+    Heartbeat(HeartbeatResponse),
+    LeaveGroup(LeaveGroupResponse),
+    OffsetCommit(OffsetCommitResponse),
+    OffsetFetch(OffsetFetchResponse),
 }
 
 impl Request {
@@ -52,6 +67,13 @@ impl Request {
             Request::Fetch(_) => "Fetch",
             Request::ListOffsets(_) => "ListOffsets",
             Request::OffsetsForLeaderEpoch(_) => "OffsetsForLeaderEpoch",
+            Request::FindCoordinator(_) => "FindCoordinator",
+            Request::JoinGroup(_) => "JoinGroup",
+            Request::SyncGroup(_) => "SyncGroup",
+            Request::Heartbeat(_) => "Heartbeat",
+            Request::LeaveGroup(_) => "LeaveGroup",
+            Request::OffsetCommit(_) => "OffsetCommit",
+            Request::OffsetFetch(_) => "OffsetFetch",
         }
     }
 }

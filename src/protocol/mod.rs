@@ -5,6 +5,7 @@
 //! the simulator shell, the history and the checkers all speak one language.
 
 pub mod error;
+pub mod group;
 pub mod message;
 pub mod record;
 
@@ -103,9 +104,37 @@ impl std::str::FromStr for NodeId {
     }
 }
 
+/// The internal topic that stores group metadata and committed offsets.
+pub const CONSUMER_OFFSETS: &str = "__consumer_offsets";
+
+/// Java's `String.hashCode` (UTF-16 code units, `h = 31 * h + c` in 32-bit arithmetic).
+pub fn java_string_hash(s: &str) -> i32 {
+    s.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+}
+
+/// The `__consumer_offsets` partition of a group: `Utils.abs(groupId.hashCode()) % partitions`,
+/// where Kafka's `Utils.abs` maps `Integer.MIN_VALUE` to 0.
+pub fn offsets_partition_for(group: &str, partitions: u32) -> u32 {
+    let h = java_string_hash(group);
+    let abs = if h == i32::MIN { 0 } else { h.abs() };
+    (abs as u32) % partitions
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn java_hash_matches_java() {
+        // Values of "x".hashCode() in Java.
+        assert_eq!(java_string_hash(""), 0);
+        assert_eq!(java_string_hash("a"), 97);
+        assert_eq!(java_string_hash("group"), 98629247);
+        assert_eq!(java_string_hash("polygenelubricants"), i32::MIN);
+        assert_eq!(offsets_partition_for("polygenelubricants", 50), 0);
+        assert_eq!(offsets_partition_for("group", 50), 98629247 % 50);
+    }
 
     #[test]
     fn node_names_round_trip() {

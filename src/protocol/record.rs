@@ -29,12 +29,40 @@ pub enum Payload {
         value: ProducedValue,
         key: Option<u32>,
     },
+    /// A record of the group coordinator in `__consumer_offsets`: its key (what compaction
+    /// keeps the latest of) and its value, both as the coordinator serialized them; a `None`
+    /// value is a tombstone.
+    Coordinator { key: String, value: Option<String> },
+}
+
+impl Payload {
+    /// The value clients and checkers compare. Coordinator records get a stand-in value (producer
+    /// `u32::MAX`, a hash of key and value) so that logs can be compared the same way.
+    pub fn value(&self) -> ProducedValue {
+        match self {
+            Payload::Data { value, .. } => *value,
+            Payload::Coordinator { key, value } => {
+                use std::hash::{Hash, Hasher};
+                let mut h = crate::history::Fnv64::default();
+                (key, value).hash(&mut h);
+                ProducedValue {
+                    producer: u32::MAX,
+                    seq: h.finish(),
+                }
+            }
+        }
+    }
 }
 
 impl fmt::Display for Payload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Payload::Data { value, .. } => write!(f, "{value}"),
+            Payload::Coordinator {
+                key,
+                value: Some(_),
+            } => write!(f, "{key}"),
+            Payload::Coordinator { key, value: None } => write!(f, "{key}=tombstone"),
         }
     }
 }

@@ -65,6 +65,11 @@ pub enum Fault {
         extra_latency_ms: u64,
         duration_ms: u64,
     },
+    /// The consumer's next batch takes `duration_ms` longer to process.
+    SlowPoll {
+        node: NodeRef,
+        duration_ms: u64,
+    },
 }
 
 /// A fault and the simulated time at which it fires.

@@ -126,6 +126,10 @@ fn convert_fault(f: &FaultSpec) -> Result<Fault, String> {
             probability: f.probability.ok_or("missing field `probability`")?,
             duration_ms: duration()?,
         },
+        FaultKind::SlowPoll => Fault::SlowPoll {
+            node: node()?,
+            duration_ms: duration()?,
+        },
         FaultKind::Delay => Fault::Delay {
             from: node_refs(&f.from, "from")?,
             to: node_refs(&f.to, "to")?,

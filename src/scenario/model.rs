@@ -30,6 +30,9 @@ pub struct Scenario {
     pub producers: Vec<ProducerConfig>,
     #[serde(default, rename = "reader")]
     pub readers: Vec<ReaderConfig>,
+    /// Consumer groups; their consumers are c1, c2, ... in file order of groups.
+    #[serde(default, rename = "group")]
+    pub groups: Vec<GroupConfig>,
     #[serde(default, rename = "fault")]
     pub faults: Vec<FaultSpec>,
     #[serde(default)]
@@ -116,6 +119,13 @@ pub struct ClusterConfig {
     pub retention_check_interval_ms: u64,
     /// Timeout of inter-broker and broker-controller requests (`replica.socket.timeout.ms`, ...).
     pub request_timeout_ms: u64,
+    /// `offsets.topic.num.partitions`. Kafka: 50.
+    pub offsets_topic_num_partitions: u32,
+    /// `offsets.topic.replication.factor` (capped at the number of brokers). Kafka: 3.
+    pub offsets_topic_replication_factor: u32,
+    /// How long a new coordinator loads its partition before it serves (plus 1 ms per 100
+    /// records); it answers COORDINATOR_LOAD_IN_PROGRESS meanwhile.
+    pub coordinator_load_base_ms: u64,
 }
 
 impl Default for ClusterConfig {
@@ -132,6 +142,9 @@ impl Default for ClusterConfig {
             hw_checkpoint_interval_ms: 5000,
             retention_check_interval_ms: 5000,
             request_timeout_ms: 5000,
+            offsets_topic_num_partitions: 50,
+            offsets_topic_replication_factor: 3,
+            coordinator_load_base_ms: 20,
         }
     }
 }
@@ -295,6 +308,119 @@ fn max_poll_records() -> u32 {
     500
 }
 
+/// The client-side partition assignor of a classic group (`partition.assignment.strategy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AssignorName {
+    #[serde(rename = "range")]
+    Range,
+    #[serde(rename = "roundrobin")]
+    RoundRobin,
+    #[serde(rename = "sticky")]
+    Sticky,
+    #[serde(rename = "cooperative-sticky")]
+    CooperativeSticky,
+}
+
+impl AssignorName {
+    /// Kafka's protocol name for the assignor.
+    pub fn protocol_name(self) -> &'static str {
+        match self {
+            AssignorName::Range => "range",
+            AssignorName::RoundRobin => "roundrobin",
+            AssignorName::Sticky => "sticky",
+            AssignorName::CooperativeSticky => "cooperative-sticky",
+        }
+    }
+
+    /// Cooperative assignors rebalance incrementally (KIP-429); the others eagerly.
+    pub fn cooperative(self) -> bool {
+        self == AssignorName::CooperativeSticky
+    }
+}
+
+/// When a consumer commits relative to processing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommitMode {
+    /// Process, then `commitSync` the positions (at-least-once).
+    AtLeastOnce,
+    /// `enable.auto.commit`: positions are committed every `auto_commit_interval_ms` during
+    /// poll and before a rebalance (at-least-once).
+    Auto,
+    /// `commitSync` the positions before processing the records (at-most-once).
+    AtMostOnce,
+}
+
+/// A consumer group and its members (all classic protocol, `subscribe()`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupConfig {
+    /// `group.id`.
+    pub id: String,
+    /// Topics every member subscribes to.
+    pub topics: Vec<String>,
+    /// How many consumers (c1.. numbered across groups in file order).
+    pub consumers: u32,
+    #[serde(default = "range")]
+    pub assignor: AssignorName,
+    /// Members get `group.instance.id = "{id}-{n}"` (KIP-345 static membership).
+    #[serde(default)]
+    pub static_members: bool,
+    /// `session.timeout.ms`. Kafka: 45000.
+    #[serde(default = "session_timeout")]
+    pub session_timeout_ms: u64,
+    /// `heartbeat.interval.ms`. Kafka: 3000.
+    #[serde(default = "heartbeat_interval")]
+    pub heartbeat_interval_ms: u64,
+    /// `max.poll.interval.ms` (also the rebalance timeout). Kafka: 300000.
+    #[serde(default = "max_poll_interval")]
+    pub max_poll_interval_ms: u64,
+    #[serde(default = "at_least_once")]
+    pub commit: CommitMode,
+    /// `auto.commit.interval.ms`. Kafka: 5000.
+    #[serde(default = "auto_commit_interval")]
+    pub auto_commit_interval_ms: u64,
+    #[serde(default = "earliest")]
+    pub auto_offset_reset: OffsetReset,
+    /// `max.poll.records`. Kafka: 500.
+    #[serde(default = "max_poll_records")]
+    pub max_poll_records: u32,
+    /// Simulated processing time per record.
+    #[serde(default = "processing")]
+    pub processing_ms_per_record: f64,
+    /// `fetch.max.wait.ms`. Kafka: 500.
+    #[serde(default = "fetch_wait")]
+    pub fetch_max_wait_ms: u64,
+    /// `request.timeout.ms`.
+    #[serde(default = "request_timeout")]
+    pub request_timeout_ms: u64,
+    /// When the consumers start (simulated ms).
+    #[serde(default)]
+    pub start_ms: u64,
+}
+
+fn range() -> AssignorName {
+    AssignorName::Range
+}
+fn session_timeout() -> u64 {
+    10_000
+}
+fn heartbeat_interval() -> u64 {
+    3000
+}
+fn max_poll_interval() -> u64 {
+    300_000
+}
+fn at_least_once() -> CommitMode {
+    CommitMode::AtLeastOnce
+}
+fn auto_commit_interval() -> u64 {
+    5000
+}
+fn processing() -> f64 {
+    0.1
+}
+
 /// How a crashed node goes down.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -330,6 +456,9 @@ pub enum FaultKind {
     Drop,
     /// Delay messages on the links `from` → `to` by `extra_latency_ms`, for `duration_ms`.
     Delay,
+    /// A consumer's next poll takes `duration_ms` longer to process (a slow batch, possibly
+    /// beyond `max.poll.interval.ms`).
+    SlowPoll,
 }
 
 /// One timed fault as written in the file. Which fields are required depends on `kind`; the loader

@@ -216,6 +216,6 @@ fn draw_one(
             }
             vec![f]
         }
-        FaultKind::Heal | FaultKind::Restart => vec![],
+        FaultKind::Heal | FaultKind::Restart | FaultKind::SlowPoll => vec![],
     }
 }

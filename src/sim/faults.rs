@@ -129,6 +129,16 @@ async fn apply(world: &Arc<World>, state: &Arc<Mutex<FaultState>>, fault: &Fault
                 note(w, format!("slow {id} ends"));
             });
         }
+        Fault::SlowPoll { node, duration_ms } => {
+            let Some(id) = resolve(world, state, node) else {
+                return;
+            };
+            world.send_control(id, Control::SlowPoll(*duration_ms));
+            note(
+                world,
+                format!("slow poll {id}: next batch takes {duration_ms}ms longer"),
+            );
+        }
         Fault::Drop {
             from,
             to,
@@ -183,8 +193,13 @@ async fn crash(world: &Arc<World>, state: &Arc<Mutex<FaultState>>, id: NodeId, m
         return note(world, format!("crash {id}: already down"));
     }
     note(world, format!("crash {id} ({mode:?})"));
-    if mode == CrashMode::Clean && matches!(id, NodeId::Broker(_)) {
-        world.send_control(id, Control::BeginShutdown);
+    if mode == CrashMode::Clean && matches!(id, NodeId::Broker(_) | NodeId::Consumer(_)) {
+        let ctl = if matches!(id, NodeId::Broker(_)) {
+            Control::BeginShutdown
+        } else {
+            Control::Close
+        };
+        world.send_control(id, ctl);
         madsim::time::sleep(Duration::from_millis(CONTROLLED_SHUTDOWN_WAIT_MS)).await;
     }
     if let Some(mid) = world.madsim_id(id) {

@@ -119,14 +119,31 @@ fn run_in_runtime(scenario: Arc<ValidScenario>, seed: u64, opts: RunOptions) -> 
     rt.block_on(simulate(scenario, seed, opts))
 }
 
+/// The scenario's topics, plus `__consumer_offsets` when there are consumer groups (Kafka
+/// creates it on the first FindCoordinator; here it exists from the start).
+pub fn all_topics(v: &ValidScenario) -> Vec<crate::scenario::TopicConfig> {
+    let mut topics = v.spec.topics.clone();
+    if !v.spec.groups.is_empty() {
+        let c = &v.spec.cluster;
+        topics.push(crate::scenario::TopicConfig {
+            name: crate::protocol::CONSUMER_OFFSETS.into(),
+            partitions: c.offsets_topic_num_partitions,
+            replication_factor: c.offsets_topic_replication_factor.min(c.brokers),
+            min_insync_replicas: 1,
+            unclean_leader_election: false,
+            retention_ms: None,
+            retention_records: None,
+        });
+    }
+    topics
+}
+
 fn broker_config(v: &ValidScenario) -> BrokerConfig {
     BrokerConfig {
         cluster: v.spec.cluster.clone(),
-        topics: v
-            .spec
-            .topics
-            .iter()
-            .map(|t| (t.name.clone(), t.clone()))
+        topics: all_topics(v)
+            .into_iter()
+            .map(|t| (t.name.clone(), t))
             .collect(),
         switches: v.spec.protocol.clone(),
     }
@@ -139,8 +156,9 @@ fn initial_slots(v: &ValidScenario) -> BTreeMap<NodeId, Slot> {
         NodeId::Controller,
         Slot::ControllerDown(ControllerDisk::default()),
     );
+    let topics = all_topics(v);
     for b in 1..=spec.cluster.brokers {
-        let tps = spec.topics.iter().flat_map(|t| {
+        let tps = topics.iter().flat_map(|t| {
             (0..t.partitions)
                 .filter(move |p| {
                     assign_replicas(*p, t.replication_factor, spec.cluster.brokers).contains(&b)
@@ -160,6 +178,10 @@ fn initial_slots(v: &ValidScenario) -> BTreeMap<NodeId, Slot> {
     }
     for r in 1..=spec.readers.len() as u32 {
         slots.insert(NodeId::Reader(r), Slot::ReaderDown { incarnation: 0 });
+    }
+    let consumers: u32 = spec.groups.iter().map(|g| g.consumers).sum();
+    for c in 1..=consumers {
+        slots.insert(NodeId::Consumer(c), Slot::ConsumerDown { incarnation: 0 });
     }
     slots
 }
@@ -200,7 +222,7 @@ async fn simulate(scenario: Arc<ValidScenario>, seed: u64, opts: RunOptions) -> 
     let controller_cfg = ControllerConfig {
         brokers: spec.cluster.brokers,
         broker_session_timeout_ms: spec.cluster.broker_session_timeout_ms,
-        topics: spec.topics.clone(),
+        topics: all_topics(&scenario),
         switches: spec.protocol.clone(),
     };
     let network = NetworkFaults::new(rng::stream(seed, "network", 0), spec.network.loss);

@@ -33,6 +33,10 @@ pub enum Control {
     BeginShutdown,
     /// A producer stops producing new records (the workload ended).
     StopProducing,
+    /// A consumer closes cleanly (commit, LeaveGroup) before it is stopped.
+    Close,
+    /// A consumer's next batch takes this many ms longer.
+    SlowPoll(u64),
 }
 
 /// The task a madsim node runs on every start and restart.
@@ -111,6 +115,8 @@ fn control(world: &World, id: NodeId, ctl: Control, out: &mut Effects) {
     match (&mut *world.slot(id), ctl) {
         (Slot::Broker(b), Control::BeginShutdown) => b.begin_shutdown(now, out),
         (Slot::Producer(p), Control::StopProducing) => p.stop(now),
+        (Slot::Consumer(c), Control::Close) => c.close(now, out),
+        (Slot::Consumer(c), Control::SlowPoll(ms)) => c.slow_next_poll(ms),
         _ => {}
     }
 }
@@ -148,6 +154,7 @@ fn start_core(world: &World, id: NodeId, now: Millis, out: &mut Effects) {
         Slot::ReaderDown { incarnation } => {
             Slot::Reader(Box::new(new_reader(world, id, incarnation)))
         }
+        Slot::ConsumerDown { .. } => Slot::Consumer(Box::new(new_consumer(world, id))),
         running => running,
     };
     *slot = next;
@@ -175,6 +182,32 @@ fn new_producer(world: &World, id: NodeId, next_seq: u64, incarnation: u64) -> P
     );
     p.resume_from(world.now_ms(), next_seq, incarnation);
     p
+}
+
+/// Consumer `cN`: the N-th consumer counting through the groups in file order.
+fn new_consumer(world: &World, id: NodeId) -> crate::client::consumer::Consumer {
+    let NodeId::Consumer(n) = id else {
+        unreachable!("consumer slots belong to consumers")
+    };
+    let spec = &world.scenario.spec;
+    let (group, member_no) =
+        consumer_group(&spec.groups, n).expect("validated: every consumer has a group");
+    crate::client::consumer::Consumer::new(n, member_no, group.clone(), spec.cluster.brokers)
+}
+
+/// The group of consumer `cN` and its number within the group (1-based).
+pub fn consumer_group(
+    groups: &[crate::scenario::GroupConfig],
+    n: u32,
+) -> Option<(&crate::scenario::GroupConfig, u32)> {
+    let mut first = 1;
+    for g in groups {
+        if n < first + g.consumers {
+            return Some((g, n - first + 1));
+        }
+        first += g.consumers;
+    }
+    None
 }
 
 fn new_reader(world: &World, id: NodeId, _incarnation: u64) -> Reader {
@@ -226,6 +259,7 @@ pub fn crash_core(world: &World, id: NodeId, mode: crate::scenario::CrashMode) {
             incarnation: p.incarnation() + 1,
         },
         Slot::Reader(_) => Slot::ReaderDown { incarnation: 1 },
+        Slot::Consumer(_) => Slot::ConsumerDown { incarnation: 1 },
         down => down,
     };
     *slot = next;

@@ -41,13 +41,21 @@ pub enum Slot {
     ReaderDown {
         incarnation: u64,
     },
+    Consumer(Box<crate::client::consumer::Consumer>),
+    ConsumerDown {
+        incarnation: u64,
+    },
 }
 
 impl Slot {
     pub fn is_up(&self) -> bool {
         matches!(
             self,
-            Slot::Controller(_) | Slot::Broker(_) | Slot::Producer(_) | Slot::Reader(_)
+            Slot::Controller(_)
+                | Slot::Broker(_)
+                | Slot::Producer(_)
+                | Slot::Reader(_)
+                | Slot::Consumer(_)
         )
     }
 
@@ -57,6 +65,7 @@ impl Slot {
             Slot::Broker(b) => b.handle(now, from, message, out),
             Slot::Producer(p) => p.handle(now, from, message, out),
             Slot::Reader(r) => r.handle(now, from, message, out),
+            Slot::Consumer(c) => c.handle(now, from, message, out),
             _ => {}
         }
     }
@@ -67,6 +76,7 @@ impl Slot {
             Slot::Broker(b) => b.tick(now, out),
             Slot::Producer(p) => p.tick(now, out),
             Slot::Reader(r) => r.tick(now, out),
+            Slot::Consumer(c) => c.tick(now, out),
             _ => {}
         }
     }
@@ -77,6 +87,7 @@ impl Slot {
             Slot::Broker(b) => b.next_deadline(),
             Slot::Producer(p) => p.next_deadline(),
             Slot::Reader(r) => r.next_deadline(),
+            Slot::Consumer(c) => c.next_deadline(),
             _ => None,
         }
     }

@@ -1,0 +1,453 @@
+//! Hosting group coordinators in a broker (Kafka's `GroupCoordinatorService` + runtime).
+//!
+//! The broker that leads partition `p` of `__consumer_offsets` hosts the coordinator of every
+//! group whose `abs(javaHash(group.id)) % partitions == p`. On becoming leader it creates the
+//! coordinator and loads it by replaying the partition's records, answering
+//! COORDINATOR_LOAD_IN_PROGRESS meanwhile (SyncGroup: REBALANCE_IN_PROGRESS, Heartbeat: NONE, as
+//! Kafka does); on losing leadership it drops it and parked requests get NOT_COORDINATOR.
+//!
+//! Append-then-respond: a coordinator step returns records and responses; the records are
+//! appended to the partition as a leader append with acks=all, and the responses of that step are
+//! held until the high watermark passes them (an acknowledged commit is a replicated commit). If
+//! leadership moves first they fail with NOT_COORDINATOR; if the ISR is below
+//! `min.insync.replicas`, with COORDINATOR_NOT_AVAILABLE (Kafka's mapping of NOT_ENOUGH_REPLICAS).
+//!
+//! The `__consumer_offsets` log is not physically compacted here: loading replays every record
+//! and keeps the latest value per key, which is what reading a compacted log yields.
+
+use super::Broker;
+use crate::effects::Effects;
+use crate::history::EventKind;
+use crate::protocol::group::*;
+use crate::protocol::message::*;
+use crate::protocol::{
+    offsets_partition_for, ErrorCode, LogEntry, Millis, NodeId, Payload, TopicPartition,
+    CONSUMER_OFFSETS,
+};
+use std::collections::BTreeMap;
+
+/// A group API request as the coordinator sees it.
+#[derive(Clone, Debug)]
+pub enum GroupRequest {
+    JoinGroup(JoinGroupRequest),
+    SyncGroup(SyncGroupRequest),
+    Heartbeat(HeartbeatRequest),
+    LeaveGroup(LeaveGroupRequest),
+    OffsetCommit(OffsetCommitRequest),
+    OffsetFetch(OffsetFetchRequest),
+}
+
+impl GroupRequest {
+    pub fn group_id(&self) -> &str {
+        match self {
+            GroupRequest::JoinGroup(r) => &r.group_id,
+            GroupRequest::SyncGroup(r) => &r.group_id,
+            GroupRequest::Heartbeat(r) => &r.group_id,
+            GroupRequest::LeaveGroup(r) => &r.group_id,
+            GroupRequest::OffsetCommit(r) => &r.group_id,
+            GroupRequest::OffsetFetch(r) => &r.group_id,
+        }
+    }
+
+    /// The response Kafka gives this request with `error` and nothing else.
+    pub fn error_response(&self, error: ErrorCode) -> Response {
+        match self {
+            GroupRequest::JoinGroup(r) => Response::JoinGroup(JoinGroupResponse {
+                error,
+                generation_id: NO_GENERATION,
+                protocol_name: None,
+                leader: String::new(),
+                member_id: r.member_id.clone(),
+                members: Vec::new(),
+                skip_assignment: false,
+            }),
+            GroupRequest::SyncGroup(_) => Response::SyncGroup(SyncGroupResponse {
+                error,
+                assignment: String::new(),
+            }),
+            GroupRequest::Heartbeat(_) => Response::Heartbeat(HeartbeatResponse { error }),
+            GroupRequest::LeaveGroup(_) => Response::LeaveGroup(LeaveGroupResponse {
+                error,
+                members: Vec::new(),
+            }),
+            GroupRequest::OffsetCommit(r) => Response::OffsetCommit(OffsetCommitResponse {
+                partitions: r.offsets.iter().map(|o| (o.0.clone(), error)).collect(),
+            }),
+            GroupRequest::OffsetFetch(_) => Response::OffsetFetch(OffsetFetchResponse {
+                error,
+                partitions: Vec::new(),
+            }),
+        }
+    }
+
+    /// Kafka's answer while the coordinator loads (`validateGroupStatus`).
+    fn loading_response(&self) -> Response {
+        match self {
+            GroupRequest::SyncGroup(_) => self.error_response(ErrorCode::RebalanceInProgress),
+            GroupRequest::Heartbeat(_) => self.error_response(ErrorCode::None),
+            _ => self.error_response(ErrorCode::CoordinatorLoadInProgress),
+        }
+    }
+}
+
+/// What one coordinator step asks of its host.
+#[derive(Debug, Default)]
+pub struct CoordinatorOutput {
+    /// `(key, value)` records to append to the partition (a `None` value is a tombstone).
+    pub records: Vec<(String, Option<String>)>,
+    /// Responses, by the token of the request they answer.
+    pub responses: Vec<(u64, Response)>,
+    pub events: Vec<EventKind>,
+}
+
+/// A group coordinator core for one `__consumer_offsets` partition.
+pub trait GroupCoordinator: Send {
+    /// Applies one record of the partition while loading. (`handle` and `tick` apply the records
+    /// they return themselves, as Kafka's coordinator replays its own records at once.)
+    fn replay(&mut self, key: &str, value: Option<&str>);
+    /// Loading is over: the coordinator becomes active at `now` (schedules session timers).
+    fn activate(&mut self, now: Millis) -> CoordinatorOutput;
+    fn handle(&mut self, now: Millis, token: u64, request: GroupRequest) -> CoordinatorOutput;
+    fn tick(&mut self, now: Millis) -> CoordinatorOutput;
+    fn next_deadline(&self) -> Option<Millis>;
+}
+
+/// Builds a coordinator for a partition (`commit_ignores_generation` and other switches come
+/// from the cluster config).
+pub type CoordinatorFactory =
+    fn(partition: u32, cfg: &super::BrokerConfig) -> Box<dyn GroupCoordinator>;
+
+/// One hosted coordinator and what it is waiting for.
+struct Hosted {
+    core: Box<dyn GroupCoordinator>,
+    /// Loading until this time (COORDINATOR_LOAD_IN_PROGRESS meanwhile).
+    loading_until: Millis,
+    /// Responses held until the high watermark reaches the offset.
+    held: Vec<(u64, NodeId, u64, Response)>,
+}
+
+/// Every coordinator this broker hosts, with the requests in flight through them.
+#[derive(Default)]
+pub struct GroupHost {
+    hosted: BTreeMap<u32, Hosted>,
+    /// token → (client, correlation id)
+    clients: BTreeMap<u64, (NodeId, u64)>,
+    next_token: u64,
+}
+
+impl GroupHost {
+    pub fn next_deadline(&self) -> Option<Millis> {
+        self.hosted
+            .values()
+            .flat_map(|h| {
+                [
+                    h.core.next_deadline(),
+                    Some(h.loading_until).filter(|t| *t > 0),
+                ]
+            })
+            .flatten()
+            .min()
+    }
+}
+
+impl Broker {
+    fn offsets_partitions(&self) -> u32 {
+        self.cfg
+            .topic(CONSUMER_OFFSETS)
+            .map(|t| t.partitions)
+            .unwrap_or(0)
+    }
+
+    /// FindCoordinator: the leader of the group's `__consumer_offsets` partition.
+    pub(super) fn handle_find_coordinator(
+        &self,
+        req: &FindCoordinatorRequest,
+    ) -> FindCoordinatorResponse {
+        let n = self.offsets_partitions();
+        if n == 0 {
+            return FindCoordinatorResponse {
+                error: ErrorCode::CoordinatorNotAvailable,
+                coordinator: None,
+            };
+        }
+        let tp = TopicPartition::new(CONSUMER_OFFSETS, offsets_partition_for(&req.group_id, n));
+        match self.metadata.partitions.get(&tp).and_then(|s| s.leader) {
+            Some(l) => FindCoordinatorResponse {
+                error: ErrorCode::None,
+                coordinator: Some(l),
+            },
+            None => FindCoordinatorResponse {
+                error: ErrorCode::CoordinatorNotAvailable,
+                coordinator: None,
+            },
+        }
+    }
+
+    /// Routes a group request to the coordinator of its group, if this broker hosts it.
+    pub(super) fn handle_group_request(
+        &mut self,
+        now: Millis,
+        from: NodeId,
+        corr: u64,
+        req: GroupRequest,
+        out: &mut Effects,
+    ) {
+        let reply = |out: &mut Effects, body| {
+            out.send(
+                from,
+                Message::Response {
+                    correlation_id: corr,
+                    body,
+                },
+            )
+        };
+        let n = self.offsets_partitions();
+        if n == 0 {
+            return reply(out, req.error_response(ErrorCode::CoordinatorNotAvailable));
+        }
+        let p = offsets_partition_for(req.group_id(), n);
+        let Some(hosted) = self.groups.hosted.get_mut(&p) else {
+            return reply(out, req.error_response(ErrorCode::NotCoordinator));
+        };
+        if now < hosted.loading_until {
+            return reply(out, req.loading_response());
+        }
+        let token = self.groups.next_token;
+        self.groups.next_token += 1;
+        self.groups.clients.insert(token, (from, corr));
+        let output = hosted.core.handle(now, token, req);
+        self.apply_coordinator_output(now, p, output, out);
+    }
+
+    /// Appends a step's records (acks=all) and sends or holds its responses.
+    fn apply_coordinator_output(
+        &mut self,
+        now: Millis,
+        p: u32,
+        output: CoordinatorOutput,
+        out: &mut Effects,
+    ) {
+        for e in output.events {
+            out.event(e);
+        }
+        let tp = TopicPartition::new(CONSUMER_OFFSETS, p);
+        let mut hold_until = None;
+        if !output.records.is_empty() {
+            match self.append_coordinator_records(now, &tp, &output.records, out) {
+                Ok(end) => hold_until = Some(end),
+                Err(error) => {
+                    for (token, resp) in output.responses {
+                        self.send_token(token, with_error(resp, error), out);
+                    }
+                    return;
+                }
+            }
+        }
+        for (token, resp) in output.responses {
+            match hold_until {
+                Some(end) => {
+                    let Some(client) = self.groups.clients.remove(&token) else {
+                        continue;
+                    };
+                    if let Some(h) = self.groups.hosted.get_mut(&p) {
+                        h.held.push((token, client.0, end, resp));
+                        self.groups.clients.insert(token, client);
+                    }
+                }
+                None => self.send_token(token, resp, out),
+            }
+        }
+        self.release_held(p, out);
+    }
+
+    fn send_token(&mut self, token: u64, resp: Response, out: &mut Effects) {
+        if let Some((client, corr)) = self.groups.clients.remove(&token) {
+            out.send(
+                client,
+                Message::Response {
+                    correlation_id: corr,
+                    body: resp,
+                },
+            );
+        }
+    }
+
+    /// Appends coordinator records as the partition leader; returns the offset the high
+    /// watermark must reach.
+    fn append_coordinator_records(
+        &mut self,
+        now: Millis,
+        tp: &TopicPartition,
+        records: &[(String, Option<String>)],
+        out: &mut Effects,
+    ) -> Result<u64, ErrorCode> {
+        let min_isr = self
+            .cfg
+            .topic(CONSUMER_OFFSETS)
+            .map(|t| t.min_insync_replicas)
+            .unwrap_or(1);
+        let Some(r) = self.replicas.get_mut(tp) else {
+            return Err(ErrorCode::NotCoordinator);
+        };
+        let Some(l) = r.leader_state() else {
+            return Err(ErrorCode::NotCoordinator);
+        };
+        if (l.isr.len() as u32) < min_isr {
+            return Err(ErrorCode::CoordinatorNotAvailable);
+        }
+        let base_offset = r.log.log_end_offset();
+        let epoch = r.leader_epoch;
+        let entries: Vec<LogEntry> = records
+            .iter()
+            .map(|(key, value)| LogEntry {
+                epoch,
+                append_time_ms: now,
+                payload: Payload::Coordinator {
+                    key: key.clone(),
+                    value: value.clone(),
+                },
+            })
+            .collect();
+        let end = base_offset + entries.len() as u64;
+        r.log.append(entries.iter().cloned());
+        out.event(EventKind::Appended {
+            tp: tp.clone(),
+            base_offset,
+            entries,
+        });
+        self.on_leader_append(now, tp, out);
+        Ok(end)
+    }
+
+    /// Sends held responses whose records are now below the high watermark.
+    pub(super) fn release_held(&mut self, p: u32, out: &mut Effects) {
+        let tp = TopicPartition::new(CONSUMER_OFFSETS, p);
+        let hw = self
+            .replicas
+            .get(&tp)
+            .map(|r| r.high_watermark)
+            .unwrap_or(0);
+        let Some(h) = self.groups.hosted.get_mut(&p) else {
+            return;
+        };
+        let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut h.held)
+            .into_iter()
+            .partition(|x| x.2 <= hw);
+        h.held = waiting;
+        for (token, _, _, resp) in ready {
+            self.send_token(token, resp, out);
+        }
+    }
+
+    /// Becomes coordinator for partition `p`: create, replay the log, load for a while.
+    pub(super) fn host_coordinator(&mut self, now: Millis, p: u32) {
+        let Some(factory) = self.coordinator_factory else {
+            return;
+        };
+        let tp = TopicPartition::new(CONSUMER_OFFSETS, p);
+        let mut core = factory(p, &self.cfg);
+        let mut records = 0u64;
+        if let Some(r) = self.replicas.get(&tp) {
+            for o in r.log.log_start_offset()..r.log.log_end_offset() {
+                if let Some(LogEntry {
+                    payload: Payload::Coordinator { key, value },
+                    ..
+                }) = r.log.entry(o)
+                {
+                    core.replay(key, value.as_deref());
+                    records += 1;
+                }
+            }
+        }
+        let load_ms = self.cfg.cluster.coordinator_load_base_ms + records / 100;
+        self.groups.hosted.insert(
+            p,
+            Hosted {
+                core,
+                loading_until: now + load_ms,
+                held: Vec::new(),
+            },
+        );
+        self.timers
+            .schedule(now + load_ms, super::Timer::CoordinatorLoaded(p));
+    }
+
+    pub(super) fn coordinator_loaded(&mut self, now: Millis, p: u32, out: &mut Effects) {
+        let Some(h) = self.groups.hosted.get_mut(&p) else {
+            return;
+        };
+        if now < h.loading_until {
+            return;
+        }
+        h.loading_until = 0;
+        let output = h.core.activate(now);
+        self.apply_coordinator_output(now, p, output, out);
+    }
+
+    /// Stops hosting partition `p`'s coordinator: held responses get NOT_COORDINATOR.
+    pub(super) fn unhost_coordinator(&mut self, p: u32, out: &mut Effects) {
+        let Some(h) = self.groups.hosted.remove(&p) else {
+            return;
+        };
+        for (token, _, _, resp) in h.held {
+            self.send_token(token, with_error(resp, ErrorCode::NotCoordinator), out);
+        }
+    }
+
+    /// Fires coordinator timers that are due.
+    pub(super) fn tick_coordinators(&mut self, now: Millis, out: &mut Effects) {
+        let due: Vec<u32> = self
+            .groups
+            .hosted
+            .iter()
+            .filter(|(_, h)| {
+                h.loading_until == 0 && h.core.next_deadline().is_some_and(|d| d <= now)
+            })
+            .map(|(p, _)| *p)
+            .collect();
+        for p in due {
+            let output = self
+                .groups
+                .hosted
+                .get_mut(&p)
+                .expect("listed")
+                .core
+                .tick(now);
+            self.apply_coordinator_output(now, p, output, out);
+        }
+    }
+}
+
+/// The same response with its error(s) replaced: what a client gets when the records behind a
+/// response could not be committed.
+fn with_error(resp: Response, error: ErrorCode) -> Response {
+    match resp {
+        Response::OffsetCommit(r) => Response::OffsetCommit(OffsetCommitResponse {
+            partitions: r
+                .partitions
+                .into_iter()
+                .map(|(tp, _)| (tp, error))
+                .collect(),
+        }),
+        Response::JoinGroup(mut r) => {
+            r.error = error;
+            r.generation_id = NO_GENERATION;
+            r.members.clear();
+            Response::JoinGroup(r)
+        }
+        Response::SyncGroup(_) => Response::SyncGroup(SyncGroupResponse {
+            error,
+            assignment: String::new(),
+        }),
+        Response::Heartbeat(_) => Response::Heartbeat(HeartbeatResponse { error }),
+        Response::LeaveGroup(_) => Response::LeaveGroup(LeaveGroupResponse {
+            error,
+            members: Vec::new(),
+        }),
+        Response::OffsetFetch(_) => Response::OffsetFetch(OffsetFetchResponse {
+            error,
+            partitions: Vec::new(),
+        }),
+        other => other,
+    }
+}

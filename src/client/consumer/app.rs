@@ -1,0 +1,623 @@
+//! The application loop of a group consumer: `poll()` (ensure membership, fetch), process the
+//! records for a simulated time, commit per the commit mode; positions start from the committed
+//! offset (OffsetFetch) or, when there is none or it is out of range, from `auto.offset.reset`.
+//!
+//! Commit modes: at-least-once commits the positions after processing (`commitSync`);
+//! auto commits them every `auto.commit.interval.ms` and before an eager rebalance; at-most-once
+//! commits before processing. A failed commit (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID,
+//! REBALANCE_IN_PROGRESS: `CommitFailedException`) leaves the records uncommitted and the member
+//! rejoins; coordinator errors are retried against the rediscovered coordinator.
+
+use super::membership::Membership;
+use super::{Consumer, Inflight, Timer, RETRY_BACKOFF_MS};
+use crate::effects::Effects;
+use crate::history::EventKind;
+use crate::protocol::group::*;
+use crate::protocol::message::*;
+use crate::protocol::{
+    BrokerId, ErrorCode, Millis, NodeId, ProducedValue, TopicPartition, NO_EPOCH,
+};
+use crate::scenario::{CommitMode, GroupConfig, OffsetReset};
+use crate::timer::TimerId;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How many times a commit is retried after coordinator errors.
+const COMMIT_RETRIES: u32 = 5;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommitPurpose {
+    AfterProcessing,
+    BeforeProcessing,
+    BeforeRebalance,
+    Auto,
+    Close,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Position {
+    /// Ask the coordinator for the committed offset.
+    Unknown,
+    /// No usable committed offset: reset per `auto.offset.reset`.
+    Reset,
+    At(u64),
+    /// `auto.offset.reset=none` and nothing to start from.
+    Failed,
+}
+
+/// A polled batch being processed.
+#[derive(Clone, Debug)]
+struct Batch {
+    generation: i32,
+    records: Vec<(TopicPartition, u64, Vec<ProducedValue>)>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+enum Stage {
+    /// In `poll()`: may rejoin, fetch, return records.
+    #[default]
+    Polling,
+    Processing,
+    Committing,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct App {
+    stage: Stage,
+    positions: BTreeMap<TopicPartition, Position>,
+    buffered: BTreeMap<TopicPartition, (u64, Vec<ProducedValue>)>,
+    batch: Option<Batch>,
+    committed: BTreeMap<TopicPartition, u64>,
+    poll_timer: Option<TimerId>,
+    auto_commit_timer: Option<TimerId>,
+    commit_attempts: u32,
+    pub extra_processing_ms: u64,
+    backoff_until: BTreeMap<TopicPartition, Millis>,
+}
+
+impl App {
+    pub fn at_poll_boundary(&self) -> bool {
+        self.stage == Stage::Polling
+    }
+
+    pub fn forget(&mut self, tp: &TopicPartition) {
+        self.positions.remove(tp);
+        self.buffered.remove(tp);
+        self.committed.remove(tp);
+    }
+
+    pub fn on_assigned(&mut self, owned: &BTreeSet<TopicPartition>) {
+        for tp in owned {
+            self.positions
+                .entry(tp.clone())
+                .or_insert(Position::Unknown);
+        }
+    }
+
+    /// Positions not yet committed (what a commit now would write).
+    fn uncommitted(&self, owned: &BTreeSet<TopicPartition>) -> Vec<(TopicPartition, u64)> {
+        self.positions
+            .iter()
+            .filter(|(tp, _)| owned.contains(*tp))
+            .filter_map(|(tp, p)| match p {
+                Position::At(o) if self.committed.get(tp) != Some(o) => Some((tp.clone(), *o)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn commit_before_rebalance_needed(&self, cfg: &GroupConfig, m: &Membership) -> bool {
+        cfg.commit == CommitMode::Auto
+            && m.generation >= 0
+            && !self.uncommitted(&m.owned).is_empty()
+    }
+}
+
+impl Consumer {
+    fn group_id(&self) -> String {
+        self.cfg.id.clone()
+    }
+
+    /// Advances the application: offsets to look up, fetches to send, a batch to hand out.
+    pub(super) fn drive_app(&mut self, now: Millis, out: &mut Effects) {
+        if self.app.stage != Stage::Polling || !self.member.is_stable() {
+            return;
+        }
+        self.ensure_auto_commit_timer(now);
+        self.lookup_positions(now, out);
+        self.send_fetches(now, out);
+        if !self.app.buffered.is_empty() {
+            self.hand_out_batch(now, out);
+        }
+    }
+
+    fn lookup_positions(&mut self, now: Millis, out: &mut Effects) {
+        let unknown: Vec<TopicPartition> = self
+            .app
+            .positions
+            .iter()
+            .filter(|(_, p)| **p == Position::Unknown)
+            .map(|(tp, _)| tp.clone())
+            .collect();
+        let fetching = self.has_inflight(|k| matches!(k, Inflight::OffsetFetch(_)));
+        if !unknown.is_empty() && !fetching {
+            if let Some(c) = self.coordinator {
+                let req = OffsetFetchRequest {
+                    group_id: self.group_id(),
+                    partitions: Some(unknown.clone()),
+                };
+                self.send_request(
+                    now,
+                    NodeId::Broker(c),
+                    Inflight::OffsetFetch(unknown),
+                    Request::OffsetFetch(req),
+                    out,
+                );
+            }
+        }
+        let resets: Vec<TopicPartition> = self
+            .app
+            .positions
+            .iter()
+            .filter(|(_, p)| **p == Position::Reset)
+            .map(|(tp, _)| tp.clone())
+            .collect();
+        for tp in resets {
+            if self.has_inflight(|k| matches!(k, Inflight::ListOffsets(t) if *t == tp))
+                || self.backing_off(now, &tp)
+            {
+                continue;
+            }
+            let spec = match self.cfg.auto_offset_reset {
+                OffsetReset::Earliest => OffsetSpec::Earliest,
+                OffsetReset::Latest => OffsetSpec::Latest,
+                OffsetReset::None => {
+                    self.app.positions.insert(tp, Position::Failed);
+                    continue;
+                }
+            };
+            let Some((leader, epoch)) = self.metadata.leader(&tp) else {
+                self.metadata.stale = true;
+                continue;
+            };
+            let req = ListOffsetsRequest {
+                tp: tp.clone(),
+                spec,
+                current_leader_epoch: epoch,
+            };
+            self.send_request(
+                now,
+                NodeId::Broker(leader),
+                Inflight::ListOffsets(tp),
+                Request::ListOffsets(req),
+                out,
+            );
+        }
+    }
+
+    fn backing_off(&mut self, now: Millis, tp: &TopicPartition) -> bool {
+        match self.app.backoff_until.get(tp).copied() {
+            Some(until) if until > now => {
+                self.wake(until);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn send_fetches(&mut self, now: Millis, out: &mut Effects) {
+        let busy: BTreeSet<TopicPartition> = self
+            .inflight_fetch_partitions()
+            .into_iter()
+            .chain(self.app.buffered.keys().cloned())
+            .collect();
+        let mut by_leader: BTreeMap<BrokerId, Vec<FetchPartition>> = BTreeMap::new();
+        let candidates: Vec<(TopicPartition, u64)> = self
+            .app
+            .positions
+            .iter()
+            .filter_map(|(tp, p)| match p {
+                Position::At(o) if !busy.contains(tp) => Some((tp.clone(), *o)),
+                _ => None,
+            })
+            .collect();
+        for (tp, offset) in candidates {
+            if self.backing_off(now, &tp) {
+                continue;
+            }
+            let Some((leader, epoch)) = self.metadata.leader(&tp) else {
+                self.metadata.stale = true;
+                continue;
+            };
+            by_leader.entry(leader).or_default().push(FetchPartition {
+                tp,
+                fetch_offset: offset,
+                current_leader_epoch: epoch,
+                last_fetched_epoch: NO_EPOCH,
+            });
+        }
+        for (leader, partitions) in by_leader {
+            let tps = partitions.iter().map(|p| p.tp.clone()).collect();
+            let req = FetchRequest {
+                replica_id: None,
+                max_wait_ms: self.cfg.fetch_max_wait_ms,
+                max_records: self.cfg.max_poll_records,
+                partitions,
+            };
+            self.send_request(
+                now,
+                NodeId::Broker(leader),
+                Inflight::Fetch(tps),
+                Request::Fetch(req),
+                out,
+            );
+        }
+    }
+
+    fn inflight_fetch_partitions(&self) -> Vec<TopicPartition> {
+        let mut v = Vec::new();
+        // Inflight is private to the parent module; walk it through has_inflight's cousin.
+        self.for_each_inflight(|k| {
+            if let Inflight::Fetch(tps) = k {
+                v.extend(tps.iter().cloned());
+            }
+        });
+        v
+    }
+
+    /// `poll()` returns: up to `max.poll.records`, positions advance, processing starts (or, at
+    /// most once, the commit goes first).
+    fn hand_out_batch(&mut self, now: Millis, out: &mut Effects) {
+        let mut left = self.cfg.max_poll_records as usize;
+        let mut records = Vec::new();
+        let tps: Vec<TopicPartition> = self.app.buffered.keys().cloned().collect();
+        for tp in tps {
+            if left == 0 {
+                break;
+            }
+            let (base, values) = self.app.buffered.remove(&tp).expect("listed");
+            let take = values.len().min(left);
+            let (now_vals, rest) = values.split_at(take);
+            if !rest.is_empty() {
+                self.app
+                    .buffered
+                    .insert(tp.clone(), (base + take as u64, rest.to_vec()));
+            }
+            left -= take;
+            self.app
+                .positions
+                .insert(tp.clone(), Position::At(base + take as u64));
+            records.push((tp, base, now_vals.to_vec()));
+        }
+        self.app.batch = Some(Batch {
+            generation: self.member.generation,
+            records,
+        });
+        self.restart_poll_timer(now);
+        if self.cfg.commit == CommitMode::AtMostOnce {
+            self.commit_positions(now, CommitPurpose::BeforeProcessing, out);
+        } else {
+            self.start_processing(now);
+        }
+    }
+
+    fn restart_poll_timer(&mut self, now: Millis) {
+        if let Some(t) = self.app.poll_timer.take() {
+            self.timers.cancel(t);
+        }
+        self.app.poll_timer = Some(
+            self.timers
+                .schedule(now + self.cfg.max_poll_interval_ms, Timer::PollTimeout),
+        );
+    }
+
+    fn start_processing(&mut self, now: Millis) {
+        let n: usize = self
+            .app
+            .batch
+            .as_ref()
+            .map(|b| b.records.iter().map(|r| r.2.len()).sum())
+            .unwrap_or(0);
+        let ms = (n as f64 * self.cfg.processing_ms_per_record) as u64
+            + std::mem::take(&mut self.app.extra_processing_ms);
+        self.app.stage = Stage::Processing;
+        self.timers.schedule(now + ms, Timer::Processed);
+    }
+
+    /// The batch is processed: report it, then commit or poll again.
+    pub(super) fn processing_done(&mut self, now: Millis, out: &mut Effects) {
+        if self.app.stage != Stage::Processing {
+            return;
+        }
+        if let Some(batch) = self.app.batch.take() {
+            for (tp, base_offset, values) in batch.records {
+                out.event(EventKind::Processed {
+                    group: self.group_id(),
+                    generation: batch.generation,
+                    member_id: self.member.member_id.clone(),
+                    tp,
+                    base_offset,
+                    values,
+                });
+            }
+        }
+        if self.cfg.commit == CommitMode::AtLeastOnce
+            && !self.app.uncommitted(&self.member.owned).is_empty()
+        {
+            self.commit_positions(now, CommitPurpose::AfterProcessing, out);
+        } else {
+            self.back_to_poll(now);
+        }
+    }
+
+    fn back_to_poll(&mut self, _now: Millis) {
+        self.app.stage = Stage::Polling;
+        if let Some(t) = self.app.poll_timer.take() {
+            self.timers.cancel(t);
+        }
+    }
+
+    /// Commits the current positions of owned partitions.
+    pub(super) fn commit_positions(
+        &mut self,
+        now: Millis,
+        purpose: CommitPurpose,
+        out: &mut Effects,
+    ) {
+        let offsets = self.app.uncommitted(&self.member.owned);
+        let blocking = purpose != CommitPurpose::Auto;
+        if offsets.is_empty() || self.coordinator.is_none() || self.member.generation < 0 {
+            if blocking {
+                self.commit_finished(now, purpose);
+            }
+            return;
+        }
+        if blocking {
+            self.app.stage = Stage::Committing;
+        }
+        let req = OffsetCommitRequest {
+            group_id: self.group_id(),
+            generation_id: self.member.generation,
+            member_id: self.member.member_id.clone(),
+            group_instance_id: self.member.instance_id.clone(),
+            offsets: offsets
+                .iter()
+                .map(|(tp, o)| (tp.clone(), *o, None, String::new()))
+                .collect(),
+        };
+        let kind = Inflight::OffsetCommit {
+            offsets,
+            generation: self.member.generation,
+            purpose,
+        };
+        let c = self.coordinator.expect("checked above");
+        self.send_request(
+            now,
+            NodeId::Broker(c),
+            kind,
+            Request::OffsetCommit(req),
+            out,
+        );
+    }
+
+    fn commit_finished(&mut self, now: Millis, purpose: CommitPurpose) {
+        self.app.commit_attempts = 0;
+        match purpose {
+            CommitPurpose::BeforeProcessing => self.start_processing(now),
+            CommitPurpose::Auto => {}
+            _ => self.back_to_poll(now),
+        }
+    }
+
+    fn on_commit_response(
+        &mut self,
+        now: Millis,
+        offsets: Vec<(TopicPartition, u64)>,
+        generation: i32,
+        purpose: CommitPurpose,
+        error: ErrorCode,
+        out: &mut Effects,
+    ) {
+        let retriable = matches!(
+            error,
+            ErrorCode::NotCoordinator
+                | ErrorCode::CoordinatorNotAvailable
+                | ErrorCode::CoordinatorLoadInProgress
+                | ErrorCode::RequestTimedOut
+        );
+        if retriable && self.app.commit_attempts < COMMIT_RETRIES {
+            self.app.commit_attempts += 1;
+            if error != ErrorCode::CoordinatorLoadInProgress {
+                self.coordinator = None;
+            }
+            self.app.stage = if purpose == CommitPurpose::Auto {
+                self.app.stage.clone()
+            } else {
+                Stage::Committing
+            };
+            self.pending_commit_retry = Some(purpose);
+            self.wake(now + RETRY_BACKOFF_MS);
+            return;
+        }
+        out.event(EventKind::CommitResult {
+            group: self.group_id(),
+            generation,
+            member_id: self.member.member_id.clone(),
+            offsets: offsets.clone(),
+            error,
+        });
+        if error.is_ok() {
+            for (tp, o) in offsets {
+                self.app.committed.insert(tp, o);
+            }
+        } else if matches!(
+            error,
+            ErrorCode::IllegalGeneration
+                | ErrorCode::UnknownMemberId
+                | ErrorCode::RebalanceInProgress
+                | ErrorCode::FencedInstanceId
+        ) {
+            // CommitFailedException: the records stay uncommitted; the member rejoins.
+            self.member.rejoin_needed = true;
+        }
+        self.commit_finished(now, purpose);
+    }
+
+    pub(super) fn commit_on_close(&mut self, now: Millis, out: &mut Effects) {
+        if self.cfg.commit != CommitMode::AtMostOnce && self.app.stage == Stage::Polling {
+            self.commit_positions(now, CommitPurpose::Close, out);
+        }
+    }
+
+    fn ensure_auto_commit_timer(&mut self, now: Millis) {
+        if self.cfg.commit == CommitMode::Auto && self.app.auto_commit_timer.is_none() {
+            self.app.auto_commit_timer = Some(
+                self.timers
+                    .schedule(now + self.cfg.auto_commit_interval_ms, Timer::AutoCommit),
+            );
+        }
+    }
+
+    pub(super) fn auto_commit_due(&mut self, now: Millis, out: &mut Effects) {
+        self.app.auto_commit_timer = None;
+        if self.member.is_stable()
+            && !self.has_inflight(|k| matches!(k, Inflight::OffsetCommit { .. }))
+        {
+            self.commit_positions(now, CommitPurpose::Auto, out);
+        }
+        self.ensure_auto_commit_timer(now);
+    }
+
+    /// Handles the answer to an application request.
+    pub(super) fn on_app_response(
+        &mut self,
+        now: Millis,
+        kind: Inflight,
+        body: Response,
+        out: &mut Effects,
+    ) {
+        match (kind, body) {
+            (
+                Inflight::OffsetCommit {
+                    offsets,
+                    generation,
+                    purpose,
+                },
+                Response::OffsetCommit(r),
+            ) => {
+                let error = r
+                    .partitions
+                    .iter()
+                    .map(|p| p.1)
+                    .find(|e| !e.is_ok())
+                    .unwrap_or(ErrorCode::None);
+                self.on_commit_response(now, offsets, generation, purpose, error, out);
+            }
+            (Inflight::OffsetFetch(_), Response::OffsetFetch(r)) => {
+                self.on_offset_fetch(now, r, out)
+            }
+            (Inflight::ListOffsets(tp), Response::ListOffsets(r)) => {
+                if !r.error.is_ok() {
+                    self.app
+                        .backoff_until
+                        .insert(tp.clone(), now + RETRY_BACKOFF_MS);
+                    self.metadata.invalidate(&tp);
+                } else if self.app.positions.get(&tp) == Some(&Position::Reset) {
+                    self.app
+                        .positions
+                        .insert(tp.clone(), Position::At(r.offset));
+                    out.event(EventKind::PositionReset {
+                        tp,
+                        offset: r.offset,
+                        reason: format!("{} auto.offset.reset", self.cfg.id),
+                    });
+                }
+            }
+            (Inflight::Fetch(_), Response::Fetch(r)) => {
+                for p in r.partitions {
+                    self.on_fetched(now, p);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_offset_fetch(&mut self, now: Millis, r: OffsetFetchResponse, out: &mut Effects) {
+        if !r.error.is_ok() {
+            if matches!(
+                r.error,
+                ErrorCode::NotCoordinator | ErrorCode::CoordinatorNotAvailable
+            ) {
+                self.coordinator = None;
+            }
+            self.wake(now + RETRY_BACKOFF_MS);
+            return;
+        }
+        for p in r.partitions {
+            if self.app.positions.get(&p.tp) != Some(&Position::Unknown) || !p.error.is_ok() {
+                continue;
+            }
+            out.event(EventKind::OffsetFetched {
+                group: self.group_id(),
+                tp: p.tp.clone(),
+                offset: p.offset,
+            });
+            let pos = match p.offset {
+                Some(o) => {
+                    self.app.committed.insert(p.tp.clone(), o);
+                    Position::At(o)
+                }
+                None => Position::Reset,
+            };
+            self.app.positions.insert(p.tp, pos);
+        }
+    }
+
+    fn on_fetched(&mut self, now: Millis, p: FetchPartitionResponse) {
+        let Some(Position::At(position)) = self.app.positions.get(&p.tp).copied() else {
+            return;
+        };
+        match p.error {
+            ErrorCode::None if p.base_offset == position && !p.entries.is_empty() => {
+                let values = p.entries.iter().map(|e| e.payload.value()).collect();
+                self.app.buffered.insert(p.tp, (position, values));
+            }
+            ErrorCode::None => {}
+            ErrorCode::OffsetOutOfRange => {
+                self.app.positions.insert(p.tp, Position::Reset);
+            }
+            _ => {
+                self.app
+                    .backoff_until
+                    .insert(p.tp.clone(), now + RETRY_BACKOFF_MS);
+                self.metadata.invalidate(&p.tp);
+            }
+        }
+    }
+
+    pub(super) fn app_timeout(&mut self, now: Millis, kind: Inflight, out: &mut Effects) {
+        match kind {
+            Inflight::OffsetCommit {
+                offsets,
+                generation,
+                purpose,
+            } => self.on_commit_response(
+                now,
+                offsets,
+                generation,
+                purpose,
+                ErrorCode::RequestTimedOut,
+                out,
+            ),
+            Inflight::OffsetFetch(_) => self.coordinator = None,
+            Inflight::ListOffsets(tp) => {
+                self.metadata.invalidate(&tp);
+            }
+            Inflight::Fetch(tps) => {
+                for tp in tps {
+                    self.metadata.invalidate(&tp);
+                }
+            }
+            _ => {}
+        }
+    }
+}

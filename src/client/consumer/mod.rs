@@ -1,0 +1,250 @@
+//! A group consumer (`KafkaConsumer.subscribe()`, classic protocol) as a sans-IO core.
+//!
+//! Two activities share it, as in Kafka's client: the **membership** (the heartbeat thread and
+//! `ConsumerCoordinator`: FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup, eager or
+//! cooperative rebalancing, see [`membership`]) and the **application loop** (poll, process,
+//! commit, see [`app`]). `max.poll.interval.ms` links them: when the application takes longer
+//! than that between polls, a dynamic member leaves the group, as Kafka's heartbeat thread does.
+//!
+//! Every decision that matters to the checkers is an event: joined, assigned, revoked,
+//! processed, commit outcome, committed offset fetched.
+
+pub mod app;
+pub mod assign;
+pub mod membership;
+
+use super::metadata::ClientMetadata;
+use crate::effects::Effects;
+use crate::protocol::message::{Message, MetadataRequest, Request, Response};
+use crate::protocol::{BrokerId, Millis, NodeId, TopicPartition};
+use crate::scenario::GroupConfig;
+use crate::timer::{TimerId, TimerQueue};
+use std::collections::BTreeMap;
+
+/// Pause after an error before retrying (`retry.backoff.ms`).
+pub const RETRY_BACKOFF_MS: Millis = 100;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Timer {
+    RequestTimeout(u64),
+    Heartbeat,
+    /// The application finished processing its batch.
+    Processed,
+    /// `max.poll.interval.ms` since the last poll.
+    PollTimeout,
+    AutoCommit,
+    Wake,
+}
+
+/// Requests in flight, by what their answer is for.
+#[derive(Clone, Debug)]
+pub enum Inflight {
+    Metadata,
+    FindCoordinator,
+    JoinGroup,
+    SyncGroup,
+    Heartbeat,
+    LeaveGroup,
+    OffsetCommit {
+        offsets: Vec<(TopicPartition, u64)>,
+        generation: i32,
+        purpose: app::CommitPurpose,
+    },
+    OffsetFetch(Vec<TopicPartition>),
+    ListOffsets(TopicPartition),
+    Fetch(Vec<TopicPartition>),
+}
+
+/// One consumer of a group.
+pub struct Consumer {
+    pub index: u32,
+    pub cfg: GroupConfig,
+    pub member: membership::Membership,
+    pub app: app::App,
+    pub metadata: ClientMetadata,
+    pub coordinator: Option<BrokerId>,
+    inflight: BTreeMap<u64, (Inflight, TimerId)>,
+    next_correlation_id: u64,
+    pub timers: TimerQueue<Timer>,
+    pending_wake: Option<Millis>,
+    /// A commit to send again once the coordinator is known.
+    pub pending_commit_retry: Option<app::CommitPurpose>,
+}
+
+impl Consumer {
+    /// Consumer `c{index}`, member number `member_no` (1-based) of its group.
+    pub fn new(index: u32, member_no: u32, cfg: GroupConfig, brokers: u32) -> Self {
+        let instance = cfg
+            .static_members
+            .then(|| format!("{}-{member_no}", cfg.id));
+        let mut timers = TimerQueue::default();
+        timers.schedule(cfg.start_ms, Timer::Wake);
+        Consumer {
+            index,
+            member: membership::Membership::new(instance),
+            app: app::App::default(),
+            metadata: ClientMetadata::new(brokers, index as usize),
+            coordinator: None,
+            inflight: BTreeMap::new(),
+            next_correlation_id: 0,
+            timers,
+            pending_wake: Some(cfg.start_ms),
+            pending_commit_retry: None,
+            cfg,
+        }
+    }
+
+    pub fn next_deadline(&self) -> Option<Millis> {
+        self.timers.next_deadline()
+    }
+
+    pub fn wake(&mut self, at: Millis) {
+        if self.pending_wake.is_none_or(|w| w > at) {
+            self.pending_wake = Some(at);
+            self.timers.schedule(at, Timer::Wake);
+        }
+    }
+
+    pub fn send_request(
+        &mut self,
+        now: Millis,
+        to: NodeId,
+        kind: Inflight,
+        body: Request,
+        out: &mut Effects,
+    ) {
+        let corr = self.next_correlation_id;
+        self.next_correlation_id += 1;
+        let timer = self.timers.schedule(
+            now + self.cfg.request_timeout_ms,
+            Timer::RequestTimeout(corr),
+        );
+        self.inflight.insert(corr, (kind, timer));
+        out.send(
+            to,
+            Message::Request {
+                correlation_id: corr,
+                body,
+            },
+        );
+    }
+
+    pub fn for_each_inflight(&self, mut f: impl FnMut(&Inflight)) {
+        self.inflight.values().for_each(|(k, _)| f(k));
+    }
+
+    /// Whether a request of this kind is in flight.
+    pub fn has_inflight(&self, pred: impl Fn(&Inflight) -> bool) -> bool {
+        self.inflight.values().any(|(k, _)| pred(k))
+    }
+
+    pub fn tick(&mut self, now: Millis, out: &mut Effects) {
+        while let Some(t) = self.timers.pop_due(now) {
+            match t {
+                Timer::Wake => self.pending_wake = None,
+                Timer::RequestTimeout(corr) => self.on_timeout(now, corr, out),
+                Timer::Heartbeat => self.heartbeat_due(now, out),
+                Timer::Processed => self.processing_done(now, out),
+                Timer::PollTimeout => self.poll_timeout(now, out),
+                Timer::AutoCommit => self.auto_commit_due(now, out),
+            }
+        }
+        self.step(now, out);
+    }
+
+    /// Moves whatever can move: metadata, coordinator, membership, then the application.
+    fn step(&mut self, now: Millis, out: &mut Effects) {
+        if self.member.is_fatal() {
+            return;
+        }
+        if now < self.cfg.start_ms {
+            return;
+        }
+        self.refresh_metadata_if_needed(now, out);
+        self.drive_membership(now, out);
+        if self.coordinator.is_some() {
+            if let Some(purpose) = self.pending_commit_retry.take() {
+                self.commit_positions(now, purpose, out);
+            }
+        }
+        self.drive_app(now, out);
+    }
+
+    fn refresh_metadata_if_needed(&mut self, now: Millis, out: &mut Effects) {
+        let missing_topic = self
+            .cfg
+            .topics
+            .iter()
+            .any(|t| self.metadata.partition_count(t).is_none());
+        if !(missing_topic || self.metadata.stale)
+            || !self.metadata.refresh_due(now, RETRY_BACKOFF_MS)
+        {
+            if (missing_topic || self.metadata.stale) && !self.metadata.in_flight {
+                self.wake(self.metadata.last_refresh_ms.unwrap_or(now) + RETRY_BACKOFF_MS);
+            }
+            return;
+        }
+        self.metadata.in_flight = true;
+        let broker = self.metadata.next_bootstrap();
+        let req = MetadataRequest {
+            topics: self.cfg.topics.clone(),
+        };
+        self.send_request(
+            now,
+            NodeId::Broker(broker),
+            Inflight::Metadata,
+            Request::Metadata(req),
+            out,
+        );
+    }
+
+    pub fn handle(&mut self, now: Millis, _from: NodeId, message: Message, out: &mut Effects) {
+        let Message::Response {
+            correlation_id,
+            body,
+        } = message
+        else {
+            return;
+        };
+        let Some((kind, timer)) = self.inflight.remove(&correlation_id) else {
+            return;
+        };
+        self.timers.cancel(timer);
+        match (kind, body) {
+            (Inflight::Metadata, Response::Metadata(resp)) => self.metadata.update(now, &resp),
+            (kind, body) => {
+                if !self.on_membership_response(now, &kind, &body, out) {
+                    self.on_app_response(now, kind, body, out);
+                }
+            }
+        }
+        self.step(now, out);
+    }
+
+    fn on_timeout(&mut self, now: Millis, corr: u64, out: &mut Effects) {
+        let Some((kind, _)) = self.inflight.remove(&corr) else {
+            return;
+        };
+        match kind {
+            Inflight::Metadata => self.metadata.in_flight = false,
+            k @ (Inflight::FindCoordinator
+            | Inflight::JoinGroup
+            | Inflight::SyncGroup
+            | Inflight::Heartbeat
+            | Inflight::LeaveGroup) => self.membership_timeout(now, k, out),
+            k => self.app_timeout(now, k, out),
+        }
+    }
+
+    /// The consumer closes cleanly (a `clean` crash): commit if committing synchronously, then
+    /// leave the group (KIP-345: static members do not send LeaveGroup on close).
+    pub fn close(&mut self, now: Millis, out: &mut Effects) {
+        self.commit_on_close(now, out);
+        self.leave_group(now, "the consumer is being closed", out);
+    }
+
+    /// A slow-poll fault: the next batch takes `extra_ms` longer to process.
+    pub fn slow_next_poll(&mut self, extra_ms: u64) {
+        self.app.extra_processing_ms += extra_ms;
+    }
+}
