@@ -112,10 +112,33 @@ pub trait GroupCoordinator: Send {
     fn next_deadline(&self) -> Option<Millis>;
 }
 
-/// Builds a coordinator for a partition (`commit_ignores_generation` and other switches come
-/// from the cluster config).
-pub type CoordinatorFactory =
-    fn(partition: u32, cfg: &super::BrokerConfig) -> Box<dyn GroupCoordinator>;
+/// Builds a coordinator for a partition. `member_id_prefix` is unique to this broker and leader
+/// epoch, so member ids never repeat across coordinators.
+pub type CoordinatorFactory = fn(
+    partition: u32,
+    member_id_prefix: String,
+    cfg: &super::BrokerConfig,
+) -> Box<dyn GroupCoordinator>;
+
+/// The classic coordinator of this crate.
+pub fn classic_factory(
+    _partition: u32,
+    member_id_prefix: String,
+    cfg: &super::BrokerConfig,
+) -> Box<dyn GroupCoordinator> {
+    let c = &cfg.cluster;
+    Box::new(super::classic::ClassicCoordinator::new(
+        super::classic::Config {
+            min_session_timeout_ms: c.group_min_session_timeout_ms,
+            max_session_timeout_ms: c.group_max_session_timeout_ms,
+            initial_rebalance_delay_ms: c.group_initial_rebalance_delay_ms,
+            max_size: c.group_max_size as usize,
+            offset_metadata_max_bytes: c.offset_metadata_max_bytes as usize,
+            commit_ignores_generation: cfg.switches.commit_ignores_generation,
+            member_id_prefix,
+        },
+    ))
+}
 
 /// One hosted coordinator and what it is waiting for.
 struct Hosted {
@@ -345,7 +368,8 @@ impl Broker {
             return;
         };
         let tp = TopicPartition::new(CONSUMER_OFFSETS, p);
-        let mut core = factory(p, &self.cfg);
+        let epoch = self.replicas.get(&tp).map(|r| r.leader_epoch).unwrap_or(0);
+        let mut core = factory(p, format!("b{}e{epoch}", self.id), &self.cfg);
         let mut records = 0u64;
         if let Some(r) = self.replicas.get(&tp) {
             for o in r.log.log_start_offset()..r.log.log_end_offset() {

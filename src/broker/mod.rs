@@ -7,6 +7,7 @@
 //! checkpoint and the broker's incarnation. Everything else is rebuilt from the controller's
 //! metadata after a restart, as a real broker does.
 
+pub mod classic;
 pub mod follower;
 pub mod groups;
 pub mod leader;

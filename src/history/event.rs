@@ -179,6 +179,23 @@ pub enum EventKind {
         tp: TopicPartition,
         offset: Option<u64>,
     },
+
+    // --- the group coordinator ------------------------------------------------------------------
+    /// A group's state or generation changed at its coordinator.
+    GroupState {
+        group: String,
+        state: String,
+        generation: i32,
+        members: Vec<String>,
+        leader: Option<String>,
+    },
+    /// The coordinator accepted an OffsetCommit (its records are being appended).
+    CommitApplied {
+        group: String,
+        generation: i32,
+        member_id: String,
+        offsets: Vec<(TopicPartition, u64)>,
+    },
 }
 
 /// Why a log was truncated.
@@ -392,6 +409,31 @@ impl fmt::Display for EventKind {
             } => {
                 let o: Vec<String> = offsets.iter().map(|(tp, o)| format!("{tp}@{o}")).collect();
                 write!(f, "commit {group} g{generation} [{}] {error}", o.join(","))
+            }
+            GroupState {
+                group,
+                state,
+                generation,
+                members,
+                leader,
+            } => write!(
+                f,
+                "group {group} {state} g{generation} members=[{}] leader={}",
+                members.join(","),
+                leader.as_deref().unwrap_or("none")
+            ),
+            CommitApplied {
+                group,
+                generation,
+                member_id,
+                offsets,
+            } => {
+                let o: Vec<String> = offsets.iter().map(|(tp, o)| format!("{tp}@{o}")).collect();
+                write!(
+                    f,
+                    "commit-applied {group} g{generation} {member_id} [{}]",
+                    o.join(",")
+                )
             }
             OffsetFetched { group, tp, offset } => match offset {
                 Some(o) => write!(f, "committed-offset {group} {tp} {o}"),

@@ -123,6 +123,16 @@ pub struct ClusterConfig {
     pub offsets_topic_num_partitions: u32,
     /// `offsets.topic.replication.factor` (capped at the number of brokers). Kafka: 3.
     pub offsets_topic_replication_factor: u32,
+    /// `group.initial.rebalance.delay.ms`. Kafka: 3000.
+    pub group_initial_rebalance_delay_ms: u64,
+    /// `group.min.session.timeout.ms`. Kafka: 6000.
+    pub group_min_session_timeout_ms: u64,
+    /// `group.max.session.timeout.ms`. Kafka: 1800000.
+    pub group_max_session_timeout_ms: u64,
+    /// `group.max.size`. Kafka: unbounded.
+    pub group_max_size: u32,
+    /// `offset.metadata.max.bytes`. Kafka: 4096.
+    pub offset_metadata_max_bytes: u32,
     /// How long a new coordinator loads its partition before it serves (plus 1 ms per 100
     /// records); it answers COORDINATOR_LOAD_IN_PROGRESS meanwhile.
     pub coordinator_load_base_ms: u64,
@@ -145,6 +155,11 @@ impl Default for ClusterConfig {
             offsets_topic_num_partitions: 50,
             offsets_topic_replication_factor: 3,
             coordinator_load_base_ms: 20,
+            group_initial_rebalance_delay_ms: 3000,
+            group_min_session_timeout_ms: 6000,
+            group_max_session_timeout_ms: 1_800_000,
+            group_max_size: u32::MAX,
+            offset_metadata_max_bytes: 4096,
         }
     }
 }
@@ -552,6 +567,8 @@ pub struct ProtocolSwitches {
     /// Broken: a restarted controller recreates every partition at leader epoch 0 instead of
     /// replaying the epochs from its metadata log (generation/epoch reset, cf. KAFKA-2720).
     pub controller_resets_epochs: bool,
+    /// Pre-KAFKA-2555: the group coordinator accepts offset commits from stale generations.
+    pub commit_ignores_generation: bool,
     /// Broken: a leader serves consumers records up to its log end offset, not its high watermark.
     pub fetch_beyond_high_watermark: bool,
 }

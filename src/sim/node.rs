@@ -139,13 +139,10 @@ fn start_core(world: &World, id: NodeId, now: Millis, out: &mut Effects) {
             let NodeId::Broker(b) = id else {
                 unreachable!("broker slots belong to brokers")
             };
-            Slot::Broker(Box::new(Broker::recover(
-                b,
-                world.broker_config.clone(),
-                disk,
-                now,
-                out,
-            )))
+            Slot::Broker(Box::new(
+                Broker::recover(b, world.broker_config.clone(), disk, now, out)
+                    .with_coordinators(crate::broker::groups::classic_factory),
+            ))
         }
         Slot::ProducerDown {
             next_seq,
