@@ -18,6 +18,9 @@ pub struct Expectations {
     pub producers: Vec<u32>,
     /// (reader, partition) pairs that must catch up.
     pub readers: Vec<(u32, TopicPartition)>,
+    /// (group, its subscribed partitions): Stable, every partition owned by one current member,
+    /// committed offset at the high watermark (lag 0).
+    pub groups: Vec<(String, Vec<TopicPartition>)>,
 }
 
 /// `Ok` when converged, else the first thing still missing.
@@ -70,6 +73,63 @@ pub fn converged(ghost: &Ghost, expect: &Expectations) -> Result<(), String> {
             return Err(format!(
                 "{} is at {pos:?} in {tp}, high watermark {hw}",
                 NodeId::Reader(*reader)
+            ));
+        }
+    }
+    for (group, partitions) in &expect.groups {
+        group_converged(ghost, group, partitions)?;
+    }
+    Ok(())
+}
+
+fn group_converged(
+    ghost: &Ghost,
+    group: &str,
+    partitions: &[TopicPartition],
+) -> Result<(), String> {
+    let g = &ghost.groups;
+    let view = g
+        .coordinator
+        .get(group)
+        .ok_or(format!("group {group} has no coordinator state"))?;
+    if view.state != "Stable" {
+        return Err(format!(
+            "group {group} is {} in generation {}",
+            view.state, view.generation
+        ));
+    }
+    for tp in partitions {
+        let owners: Vec<&String> = g
+            .owned
+            .iter()
+            .filter(|((gr, m), (gen, parts))| {
+                gr == group
+                    && *gen == view.generation
+                    && view.members.contains(m)
+                    && parts.contains(tp)
+            })
+            .map(|((_, m), _)| m)
+            .collect();
+        if owners.len() != 1 {
+            return Err(format!(
+                "group {group}: {tp} is owned by {owners:?} in generation {}",
+                view.generation
+            ));
+        }
+        let hw = ghost
+            .true_leader(tp)
+            .and_then(|l| ghost.replica(tp, l))
+            .map(|r| r.high_watermark)
+            .unwrap_or(0);
+        let committed = g
+            .applied
+            .get(&(group.to_string(), tp.clone()))
+            .copied()
+            .unwrap_or(0);
+        if committed != hw {
+            return Err(format!(
+                "group {group}: {tp} committed at {committed}, high watermark {hw} (lag {})",
+                hw.saturating_sub(committed)
             ));
         }
     }

@@ -74,6 +74,7 @@ pub struct Ghost {
     pub outstanding: BTreeMap<u32, i64>,
     /// Next offset each reader will read, per partition.
     pub reader_position: BTreeMap<(u32, TopicPartition), u64>,
+    pub groups: super::group_ghost::GroupGhost,
     pub stats: Stats,
 }
 
@@ -125,6 +126,17 @@ impl Ghost {
 
     /// Applies one event.
     pub fn apply(&mut self, ev: &Event) {
+        self.groups.apply(ev);
+        match &ev.kind {
+            EventKind::Processed { values, .. } => self.stats.consumed += values.len() as u64,
+            EventKind::CommitApplied { offsets, .. } => {
+                self.stats.committed += offsets.len() as u64
+            }
+            EventKind::GroupState { state, .. } if state == "CompletingRebalance" => {
+                self.stats.rebalances += 1
+            }
+            _ => {}
+        }
         let broker = match ev.node {
             NodeId::Broker(b) => Some(b),
             _ => None,

@@ -6,15 +6,22 @@
 //! event, so per-event invariants fire at the exact event that broke them; end-of-run validations
 //! run in [`Invariant::at_end`]. They never look inside a node.
 
+pub mod commit_fencing;
+pub mod committed_offsets_durable;
 pub mod convergence;
 pub mod epochs_monotonic;
+pub mod exclusive_ownership;
+pub mod generation_monotonic;
 pub mod ghost;
+pub mod group_ghost;
 pub mod high_watermark_monotonic;
 pub mod leader_in_isr;
 pub mod log_matching;
 pub mod no_lost_acked_write;
+pub mod no_lost_records;
 pub mod one_value_per_offset;
 pub mod read_below_high_watermark;
+pub mod reader_polls_contiguous;
 pub mod single_leader_per_epoch;
 pub mod strong_isr;
 
@@ -103,7 +110,26 @@ pub fn replication_invariants() -> Vec<Box<dyn Invariant>> {
         Box::new(high_watermark_monotonic::HighWatermarkMonotonic::default()),
         Box::new(read_below_high_watermark::ReadBelowHighWatermark),
         Box::new(one_value_per_offset::OneValuePerOffset::default()),
+        Box::new(reader_polls_contiguous::ReaderPollsContiguous::default()),
     ]
+}
+
+/// Every invariant of a scenario: replication, and for its groups the group invariants
+/// (`at_least_once_groups`: the groups whose records must not be lost).
+pub fn all_invariants(
+    at_least_once_groups: std::collections::BTreeSet<String>,
+) -> Vec<Box<dyn Invariant>> {
+    let mut v = replication_invariants();
+    v.push(Box::new(exclusive_ownership::ExclusiveOwnership::default()));
+    v.push(Box::new(commit_fencing::CommitFencing));
+    v.push(Box::new(committed_offsets_durable::CommittedOffsetsDurable));
+    v.push(Box::new(
+        generation_monotonic::GenerationMonotonic::default(),
+    ));
+    v.push(Box::new(no_lost_records::NoLostRecords {
+        groups: at_least_once_groups,
+    }));
+    v
 }
 
 /// The ghost and every invariant, fed by the history.

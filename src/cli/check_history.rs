@@ -24,7 +24,9 @@ pub fn main(args: CheckHistoryArgs) -> Result<u8, CliError> {
     })?;
     let (meta, events) = json::from_jsonl(&text)
         .map_err(|e| CliError::bad_input(format!("{}:{e}", args.history.display())))?;
-    let checkers = Arc::new(Mutex::new(Checkers::new(check::replication_invariants())));
+    let checkers = Arc::new(Mutex::new(Checkers::new(check::all_invariants(
+        meta.at_least_once_groups.iter().cloned().collect(),
+    ))));
     let mut history = History::new(false);
     history.add_observer(Box::new(SharedCheckers(checkers.clone())));
     for e in events {

@@ -189,6 +189,11 @@ pub enum EventKind {
         members: Vec<String>,
         leader: Option<String>,
     },
+    /// The coordinator answered an OffsetFetch with these committed offsets.
+    OffsetsServed {
+        group: String,
+        offsets: Vec<(TopicPartition, Option<u64>)>,
+    },
     /// The coordinator accepted an OffsetCommit (its records are being appended).
     CommitApplied {
         group: String,
@@ -422,6 +427,13 @@ impl fmt::Display for EventKind {
                 members.join(","),
                 leader.as_deref().unwrap_or("none")
             ),
+            OffsetsServed { group, offsets } => {
+                let o: Vec<String> = offsets
+                    .iter()
+                    .map(|(tp, o)| format!("{tp}@{o:?}"))
+                    .collect();
+                write!(f, "offsets-served {group} [{}]", o.join(","))
+            }
             CommitApplied {
                 group,
                 generation,

@@ -19,6 +19,12 @@ pub struct Meta {
     pub producers: Vec<u32>,
     /// (reader, topic, partition) that must catch up.
     pub readers: Vec<(u32, String, u32)>,
+    /// (group, subscribed partitions as (topic, partition)) that must converge.
+    #[serde(default)]
+    pub groups: Vec<(String, Vec<(String, u32)>)>,
+    /// Groups whose records must not be lost (at-least-once commit modes).
+    #[serde(default)]
+    pub at_least_once_groups: Vec<String>,
     /// Simulated time at which the run ended.
     pub end_us: u64,
     /// Why the run's liveness phase failed, if it did for a reason the events alone cannot show
@@ -34,6 +40,18 @@ impl Meta {
                 .readers
                 .iter()
                 .map(|(r, t, p)| (*r, TopicPartition::new(t.clone(), *p)))
+                .collect(),
+            groups: self
+                .groups
+                .iter()
+                .map(|(g, tps)| {
+                    (
+                        g.clone(),
+                        tps.iter()
+                            .map(|(t, p)| TopicPartition::new(t.clone(), *p))
+                            .collect(),
+                    )
+                })
                 .collect(),
         }
     }

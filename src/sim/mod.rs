@@ -208,7 +208,36 @@ pub fn expectations(v: &ValidScenario) -> Expectations {
             readers.push((i, TopicPartition::new(r.topic.clone(), p)));
         }
     }
-    Expectations { producers, readers }
+    let groups = spec
+        .groups
+        .iter()
+        .map(|g| {
+            let tps = spec
+                .topics
+                .iter()
+                .filter(|t| g.topics.contains(&t.name))
+                .flat_map(|t| {
+                    (0..t.partitions).map(move |p| TopicPartition::new(t.name.clone(), p))
+                })
+                .collect();
+            (g.id.clone(), tps)
+        })
+        .collect();
+    Expectations {
+        producers,
+        readers,
+        groups,
+    }
+}
+
+/// The groups whose records must not be lost: every commit mode but at-most-once.
+pub fn at_least_once_groups(v: &ValidScenario) -> std::collections::BTreeSet<String> {
+    v.spec
+        .groups
+        .iter()
+        .filter(|g| g.commit != crate::scenario::CommitMode::AtMostOnce)
+        .map(|g| g.id.clone())
+        .collect()
 }
 
 async fn simulate(scenario: Arc<ValidScenario>, seed: u64, opts: RunOptions) -> RunOutcome {
@@ -321,6 +350,19 @@ fn finish(
             .iter()
             .map(|(r, tp)| (*r, tp.topic.clone(), tp.partition))
             .collect(),
+        groups: expect
+            .groups
+            .iter()
+            .map(|(g, tps)| {
+                (
+                    g.clone(),
+                    tps.iter()
+                        .map(|tp| (tp.topic.clone(), tp.partition))
+                        .collect(),
+                )
+            })
+            .collect(),
+        at_least_once_groups: at_least_once_groups(&world.scenario).into_iter().collect(),
         end_us: world.now_us(),
         budget_exhausted,
     };

@@ -161,7 +161,7 @@ impl ClassicCoordinator {
                 self.maybe_complete_join(now, &r.group_id, out);
             }
             State::CompletingRebalance | State::Stable
-                if !changed && !(g.state == State::Stable && is_leader) =>
+                if !(changed || g.state == State::Stable && is_leader) =>
             {
                 let resp = join_response(g, &r.member_id, false);
                 out.responses.push((token, resp));
@@ -643,7 +643,7 @@ impl ClassicCoordinator {
                 .map(|g| g.offsets.keys().cloned().collect())
                 .unwrap_or_default(),
         };
-        let partitions = wanted
+        let partitions: Vec<FetchedOffset> = wanted
             .into_iter()
             .map(|tp| {
                 let o = g.and_then(|g| g.offsets.get(&tp));

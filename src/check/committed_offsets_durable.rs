@@ -1,0 +1,35 @@
+//! **CommittedOffsetsDurable** (G7): once a member saw its OffsetCommit acknowledged, every
+//! later OffsetFetch of that partition — from any coordinator, after any failover of
+//! `__consumer_offsets` — returns an offset at least as high (committed offsets only move
+//! forward here: no consumer seeks backwards).
+//!
+//! Catches: a coordinator that acknowledges commits before they are replicated, loading that
+//! misses records (KAFKA-8069-style), offsets expired or compacted away while the group is active.
+
+use super::ghost::Ghost;
+use super::{Invariant, Reporter};
+use crate::history::{Event, EventKind};
+
+pub const NAME: &str = "committed_offsets_durable";
+
+pub struct CommittedOffsetsDurable;
+
+impl Invariant for CommittedOffsetsDurable {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn on_event(&mut self, event: &Event, ghost: &Ghost, report: &mut Reporter) {
+        let EventKind::OffsetsServed { group, offsets } = &event.kind else {
+            return;
+        };
+        for (tp, served) in offsets {
+            let Some(acked) = ghost.groups.acknowledged.get(&(group.clone(), tp.clone())) else {
+                continue;
+            };
+            if served.is_none_or(|s| s < *acked) {
+                report.safety(NAME, format!("{group} {tp}: offset {acked} was committed and acknowledged, but {} {served:?} is served now", event.node));
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Ghost state of consumer groups, rebuilt from the history: what each group's coordinator says
+//! (state, generation, members), what each member believes it owns, what was processed, and the
+//! commits applied and acknowledged.
+
+use crate::history::{Event, EventKind};
+use crate::protocol::TopicPartition;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The coordinator's latest word on a group.
+#[derive(Clone, Debug, Default)]
+pub struct CoordinatorView {
+    pub state: String,
+    pub generation: i32,
+    pub members: BTreeSet<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct GroupGhost {
+    pub coordinator: BTreeMap<String, CoordinatorView>,
+    /// (group, member) → (generation of the assignment, partitions it believes it owns).
+    pub owned: BTreeMap<(String, String), (i32, BTreeSet<TopicPartition>)>,
+    /// (group, partition) → how many times each offset was processed.
+    pub processed: BTreeMap<(String, TopicPartition), BTreeMap<u64, u32>>,
+    /// (group, partition) → the latest offset the coordinator accepted.
+    pub applied: BTreeMap<(String, TopicPartition), u64>,
+    /// (group, partition) → the highest offset whose commit a member saw acknowledged.
+    pub acknowledged: BTreeMap<(String, TopicPartition), u64>,
+    /// (group, partition) → the lowest position any member started from.
+    pub first_position: BTreeMap<(String, TopicPartition), u64>,
+    pub rebalances: u64,
+}
+
+impl GroupGhost {
+    pub fn apply(&mut self, ev: &Event) {
+        match &ev.kind {
+            EventKind::GroupState {
+                group,
+                state,
+                generation,
+                members,
+                ..
+            } => {
+                if state == "CompletingRebalance" {
+                    self.rebalances += 1;
+                }
+                let view = CoordinatorView {
+                    state: state.clone(),
+                    generation: *generation,
+                    members: members.iter().cloned().collect(),
+                };
+                self.coordinator.insert(group.clone(), view);
+            }
+            EventKind::Assigned {
+                group,
+                generation,
+                member_id,
+                partitions,
+            } => {
+                self.owned.insert(
+                    (group.clone(), member_id.clone()),
+                    (*generation, partitions.iter().cloned().collect()),
+                );
+            }
+            EventKind::Revoked {
+                group,
+                member_id,
+                partitions,
+                ..
+            } => {
+                if let Some((_, owned)) = self.owned.get_mut(&(group.clone(), member_id.clone())) {
+                    for tp in partitions {
+                        owned.remove(tp);
+                    }
+                }
+            }
+            EventKind::Processed {
+                group,
+                tp,
+                base_offset,
+                values,
+                ..
+            } => {
+                let counts = self
+                    .processed
+                    .entry((group.clone(), tp.clone()))
+                    .or_default();
+                for o in *base_offset..base_offset + values.len() as u64 {
+                    *counts.entry(o).or_default() += 1;
+                }
+            }
+            EventKind::CommitApplied { group, offsets, .. } => {
+                for (tp, o) in offsets {
+                    self.applied.insert((group.clone(), tp.clone()), *o);
+                }
+            }
+            EventKind::CommitResult {
+                group,
+                offsets,
+                error,
+                ..
+            } if error.is_ok() => {
+                for (tp, o) in offsets {
+                    let a = self
+                        .acknowledged
+                        .entry((group.clone(), tp.clone()))
+                        .or_default();
+                    *a = (*a).max(*o);
+                }
+            }
+            EventKind::OffsetFetched {
+                group,
+                tp,
+                offset: Some(o),
+            } => self.note_start(group, tp, *o),
+            EventKind::PositionReset { tp, offset, reason } => {
+                // A group member's reset names its group first (`{group} auto.offset.reset`).
+                if let Some(group) = reason.strip_suffix(" auto.offset.reset") {
+                    self.note_start(group, tp, *offset);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn note_start(&mut self, group: &str, tp: &TopicPartition, offset: u64) {
+        let p = self
+            .first_position
+            .entry((group.to_string(), tp.clone()))
+            .or_insert(offset);
+        *p = (*p).min(offset);
+    }
+
+    /// Members the coordinator currently lists for `group`.
+    pub fn is_current_member(&self, group: &str, member: &str) -> bool {
+        self.coordinator
+            .get(group)
+            .is_some_and(|v| v.members.contains(member))
+    }
+}
