@@ -570,12 +570,30 @@ impl Broker {
         });
     }
 
+    fn knows_whole_topic(&self, topic: &str) -> bool {
+        let want = self
+            .cfg
+            .topic(topic)
+            .map(|t| t.partitions)
+            .unwrap_or(u32::MAX);
+        let have = self
+            .metadata
+            .partitions
+            .range(TopicPartition::new(topic, 0)..)
+            .take_while(|(tp, _)| tp.topic == topic)
+            .count();
+        have as u32 >= want
+    }
+
     fn metadata_response(&self, req: &MetadataRequest) -> MetadataResponse {
         let partitions = self
             .metadata
             .partitions
             .values()
             .filter(|s| req.topics.is_empty() || req.topics.contains(&s.tp.topic))
+            // A topic is answered whole or not at all: while this broker's metadata image
+            // misses some of its partitions, it is not listed and the client asks again.
+            .filter(|s| self.knows_whole_topic(&s.tp.topic))
             .map(|s| PartitionMetadata {
                 tp: s.tp.clone(),
                 error: if s.leader.is_some() {

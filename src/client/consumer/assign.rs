@@ -10,9 +10,11 @@ use crate::protocol::TopicPartition;
 use crate::scenario::AssignorName;
 use std::collections::BTreeMap;
 
-/// member id → partitions, for every member (idle members get an empty list).
+/// member id → partitions, for every member (idle members get an empty list). For a cooperative
+/// strategy, partitions still owned by another member are withheld from their new owner until
+/// that member revoked them (`CooperativeStickyAssignor.adjustAssignment`, KIP-429).
 pub fn assign(
-    _strategy: AssignorName,
+    strategy: AssignorName,
     topics: &BTreeMap<String, u32>,
     members: &[(String, Option<String>, Subscription)],
 ) -> BTreeMap<String, Vec<TopicPartition>> {
@@ -42,5 +44,91 @@ pub fn assign(
             next += take;
         }
     }
+    if strategy.cooperative() {
+        withhold_transfers(&mut out, members);
+    }
     out
+}
+
+/// Current owners by the members' claims: the claim with the highest generation wins; two claims
+/// in the same generation make the partition owned by neither.
+fn owners(members: &[(String, Option<String>, Subscription)]) -> BTreeMap<TopicPartition, String> {
+    let mut best: BTreeMap<TopicPartition, (i32, Option<String>)> = BTreeMap::new();
+    for (id, _, sub) in members {
+        for tp in &sub.owned {
+            match best.get(tp) {
+                Some((g, _)) if *g > sub.generation => {}
+                Some((g, _)) if *g == sub.generation => {
+                    best.insert(tp.clone(), (*g, None));
+                }
+                _ => {
+                    best.insert(tp.clone(), (sub.generation, Some(id.clone())));
+                }
+            }
+        }
+    }
+    best.into_iter()
+        .filter_map(|(tp, (_, o))| o.map(|o| (tp, o)))
+        .collect()
+}
+
+fn withhold_transfers(
+    out: &mut BTreeMap<String, Vec<TopicPartition>>,
+    members: &[(String, Option<String>, Subscription)],
+) {
+    let owners = owners(members);
+    for (member, parts) in out.iter_mut() {
+        parts.retain(|tp| owners.get(tp).is_none_or(|o| o == member));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sub(owned: &[u32], generation: i32) -> Subscription {
+        Subscription {
+            topics: vec!["t".into()],
+            owned: owned.iter().map(|p| TopicPartition::new("t", *p)).collect(),
+            generation,
+        }
+    }
+
+    #[test]
+    fn range_splits_and_cooperative_withholds_moving_partitions() {
+        let topics: BTreeMap<String, u32> = [("t".to_string(), 4)].into();
+        let members = vec![
+            ("a".to_string(), None, sub(&[0, 1, 2, 3], 1)),
+            ("b".to_string(), None, sub(&[], -1)),
+        ];
+        let eager = assign(AssignorName::Range, &topics, &members);
+        assert_eq!(eager["a"].len(), 2);
+        assert_eq!(eager["b"].len(), 2);
+        let coop = assign(AssignorName::CooperativeSticky, &topics, &members);
+        assert_eq!(coop["a"].len(), 2, "a keeps what it is assigned");
+        assert!(
+            coop["b"].is_empty(),
+            "b waits until a revoked its partitions"
+        );
+    }
+
+    #[test]
+    fn same_generation_double_claims_are_owned_by_neither() {
+        let members = vec![
+            ("a".to_string(), None, sub(&[0], 3)),
+            ("b".to_string(), None, sub(&[0], 3)),
+            ("c".to_string(), None, sub(&[0], 2)),
+        ];
+        assert!(owners(&members).is_empty());
+        let members = vec![
+            ("a".to_string(), None, sub(&[0], 3)),
+            ("c".to_string(), None, sub(&[0], 2)),
+        ];
+        assert_eq!(
+            owners(&members)
+                .get(&TopicPartition::new("t", 0))
+                .map(String::as_str),
+            Some("a")
+        );
+    }
 }
