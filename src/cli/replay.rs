@@ -16,6 +16,9 @@ pub struct ReplayArgs {
     /// The seed (default: the scenario's `seed`, else 0).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Draw the fault profile from the seed, exactly as `fuzz --swarm` does.
+    #[arg(long)]
+    pub swarm: bool,
     /// Write trace.txt, report.json and history.jsonl into this folder instead of printing.
     #[arg(short = 'o', long = "out")]
     pub out: Option<PathBuf>,
@@ -26,6 +29,11 @@ pub fn main(args: ReplayArgs) -> Result<u8, CliError> {
         crate::scenario::load(&args.scenario).map_err(|e| CliError::bad_input(e.to_string()))?;
     let seed = args.seed.unwrap_or(scenario.spec.seed);
     let path = scenario.path.clone();
+    let scenario = if args.swarm {
+        crate::scenario::swarm::apply(&scenario, seed)
+    } else {
+        scenario
+    };
     let outcome = run_scenario(Arc::new(scenario), seed, RunOptions { keep_events: true })
         .map_err(|p| CliError {
             code: 101,

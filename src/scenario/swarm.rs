@@ -48,10 +48,15 @@ fn nodes(spec: &Scenario, rng: &mut ChaCha8Rng) -> Vec<String> {
     all
 }
 
-/// A fixed broker, or (half the time) the leader of a random partition when the fault fires.
+/// A fixed broker, or (half the time) the leader of a random partition when the fault fires;
+/// in scenarios with groups, sometimes a consumer.
 fn target(spec: &Scenario, rng: &mut ChaCha8Rng, allow_controller: bool) -> String {
     if allow_controller && spec.swarm.include_controller && rng.gen_ratio(1, 8) {
         return "controller".into();
+    }
+    let consumers: u32 = spec.groups.iter().map(|g| g.consumers).sum();
+    if consumers > 0 && rng.gen_ratio(1, 3) {
+        return format!("c{}", rng.gen_range(1..=consumers));
     }
     if !spec.topics.is_empty() && rng.gen_bool(0.5) {
         let t = spec.topics.choose(rng).expect("non-empty");
@@ -62,14 +67,17 @@ fn target(spec: &Scenario, rng: &mut ChaCha8Rng, allow_controller: bool) -> Stri
 
 fn draw_faults(spec: &Scenario, rng: &mut ChaCha8Rng) -> Vec<FaultSpec> {
     let sw = &spec.swarm;
-    let mut kinds: Vec<FaultKind> = sw
-        .kinds
+    let mut available = sw.kinds.clone();
+    if !spec.groups.is_empty() && !available.contains(&FaultKind::SlowPoll) {
+        available.push(FaultKind::SlowPoll);
+    }
+    let mut kinds: Vec<FaultKind> = available
         .iter()
         .copied()
         .filter(|_| rng.gen_bool(0.5))
         .collect();
     if kinds.is_empty() {
-        if let Some(k) = sw.kinds.choose(rng) {
+        if let Some(k) = available.choose(rng) {
             kinds.push(*k);
         }
     }
@@ -216,6 +224,18 @@ fn draw_one(
             }
             vec![f]
         }
-        FaultKind::Heal | FaultKind::Restart | FaultKind::SlowPoll => vec![],
+        FaultKind::SlowPoll => {
+            let consumers: u32 = spec.groups.iter().map(|g| g.consumers).sum();
+            if consumers == 0 {
+                return vec![];
+            }
+            let node = format!("c{}", rng.gen_range(1..=consumers));
+            vec![FaultSpec {
+                node: Some(node),
+                duration_ms: Some(duration),
+                ..base
+            }]
+        }
+        FaultKind::Heal | FaultKind::Restart => vec![],
     }
 }

@@ -75,6 +75,15 @@ pub struct App {
 }
 
 impl App {
+    /// For logs.
+    pub fn stage_name(&self) -> &'static str {
+        match self.stage {
+            Stage::Polling => "polling",
+            Stage::Processing => "processing",
+            Stage::Committing => "committing",
+        }
+    }
+
     pub fn at_poll_boundary(&self) -> bool {
         self.stage == Stage::Polling
     }
@@ -349,7 +358,10 @@ impl Consumer {
         }
     }
 
-    fn back_to_poll(&mut self, _now: Millis) {
+    /// Back in `poll()`: membership and fetching get another step right away (whatever ended the
+    /// commit or processing may have come after this step already drove them).
+    fn back_to_poll(&mut self, now: Millis) {
+        self.wake(now);
         self.app.stage = Stage::Polling;
         if let Some(t) = self.app.poll_timer.take() {
             self.timers.cancel(t);

@@ -154,6 +154,15 @@ impl Consumer {
 
     /// Moves whatever can move: metadata, coordinator, membership, then the application.
     fn step(&mut self, now: Millis, out: &mut Effects) {
+        tracing::trace!(
+            consumer = self.index,
+            state = ?self.member.state,
+            rejoin = self.member.rejoin_needed,
+            coordinator = ?self.coordinator,
+            app = ?self.app.stage_name(),
+            retry = ?self.pending_commit_retry,
+            "step"
+        );
         if self.member.is_fatal() {
             return;
         }
