@@ -28,7 +28,11 @@ impl Invariant for CommitFencing {
         else {
             return;
         };
-        let view = ghost.groups.coordinator.get(group);
+        // Each coordinator is judged by its own view of the group (a deposed one included).
+        let view = ghost
+            .groups
+            .views
+            .get(&(group.clone(), event.node.to_string()));
         let simple = *generation < 0 && view.is_none_or(|v| v.state == "Empty");
         let current =
             view.is_some_and(|v| v.generation == *generation && v.members.contains(member_id));

@@ -110,6 +110,24 @@ impl Ghost {
         !self.down.contains(&node)
     }
 
+    /// Whether `node` is the true coordinator of `group`: the true leader of the group's
+    /// `__consumer_offsets` partition.
+    pub fn is_true_coordinator(&self, group: &str, node: NodeId) -> bool {
+        let n = self
+            .controller
+            .keys()
+            .filter(|tp| tp.topic == crate::protocol::CONSUMER_OFFSETS)
+            .count() as u32;
+        if n == 0 {
+            return false;
+        }
+        let tp = TopicPartition::new(
+            crate::protocol::CONSUMER_OFFSETS,
+            crate::protocol::offsets_partition_for(group, n),
+        );
+        matches!(node, NodeId::Broker(b) if self.true_leader(&tp) == Some(b))
+    }
+
     /// The true leader of `tp`: named by the controller and itself leading in that epoch.
     pub fn true_leader(&self, tp: &TopicPartition) -> Option<BrokerId> {
         let s = self.controller.get(tp)?;
@@ -126,7 +144,11 @@ impl Ghost {
 
     /// Applies one event.
     pub fn apply(&mut self, ev: &Event) {
-        self.groups.apply(ev);
+        let from_true_coordinator = match &ev.kind {
+            EventKind::GroupState { group, .. } => self.is_true_coordinator(group, ev.node),
+            _ => false,
+        };
+        self.groups.apply(ev, from_true_coordinator);
         match &ev.kind {
             EventKind::Processed { values, .. } => self.stats.consumed += values.len() as u64,
             EventKind::CommitApplied { offsets, .. } => {

@@ -16,7 +16,11 @@ pub struct CoordinatorView {
 
 #[derive(Debug, Default)]
 pub struct GroupGhost {
+    /// The view of each group's true coordinator (the true leader of its `__consumer_offsets`
+    /// partition); a deposed coordinator that has not noticed yet does not count.
     pub coordinator: BTreeMap<String, CoordinatorView>,
+    /// Every coordinator's own latest view, by (group, broker node name).
+    pub views: BTreeMap<(String, String), CoordinatorView>,
     /// (group, member) → (generation of the assignment, partitions it believes it owns).
     pub owned: BTreeMap<(String, String), (i32, BTreeSet<TopicPartition>)>,
     /// (group, partition) → how many times each offset was processed.
@@ -31,7 +35,9 @@ pub struct GroupGhost {
 }
 
 impl GroupGhost {
-    pub fn apply(&mut self, ev: &Event) {
+    /// Applies one event; `from_true_coordinator` says whether a coordinator event comes from
+    /// the group's true coordinator.
+    pub fn apply(&mut self, ev: &Event, from_true_coordinator: bool) {
         match &ev.kind {
             EventKind::GroupState {
                 group,
@@ -40,15 +46,19 @@ impl GroupGhost {
                 members,
                 ..
             } => {
-                if state == "CompletingRebalance" {
-                    self.rebalances += 1;
-                }
                 let view = CoordinatorView {
                     state: state.clone(),
                     generation: *generation,
                     members: members.iter().cloned().collect(),
                 };
-                self.coordinator.insert(group.clone(), view);
+                self.views
+                    .insert((group.clone(), ev.node.to_string()), view.clone());
+                if from_true_coordinator {
+                    if state == "CompletingRebalance" {
+                        self.rebalances += 1;
+                    }
+                    self.coordinator.insert(group.clone(), view);
+                }
             }
             EventKind::Assigned {
                 group,

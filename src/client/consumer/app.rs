@@ -75,6 +75,26 @@ pub struct App {
 }
 
 impl App {
+    /// For logs: each owned partition's position, and what is buffered.
+    pub fn describe(&self) -> String {
+        let pos: Vec<String> = self
+            .positions
+            .iter()
+            .map(|(tp, p)| format!("{tp}={p:?}"))
+            .collect();
+        let buf: Vec<String> = self
+            .buffered
+            .iter()
+            .map(|(tp, (b, v))| format!("{tp}@{b}+{}", v.len()))
+            .collect();
+        format!(
+            "positions [{}] buffered [{}] backoff {:?}",
+            pos.join(" "),
+            buf.join(" "),
+            self.backoff_until
+        )
+    }
+
     /// For logs.
     pub fn stage_name(&self) -> &'static str {
         match self.stage {
@@ -136,6 +156,12 @@ impl Consumer {
         self.send_fetches(now, out);
         if !self.app.buffered.is_empty() {
             self.hand_out_batch(now, out);
+        } else if self.cfg.commit == CommitMode::AtLeastOnce
+            && !self.app.uncommitted(&self.member.owned).is_empty()
+        {
+            // `poll()` returned nothing new; the loop's `commitSync()` still commits the
+            // positions (after a failed commit, they are not committed yet).
+            self.commit_positions(now, CommitPurpose::AfterProcessing, out);
         }
     }
 

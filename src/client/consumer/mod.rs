@@ -161,6 +161,8 @@ impl Consumer {
             coordinator = ?self.coordinator,
             app = ?self.app.stage_name(),
             retry = ?self.pending_commit_retry,
+            app_state = %self.app.describe(),
+            inflight = ?self.inflight.values().map(|(k, _)| format!("{k:?}")).collect::<Vec<_>>(),
             "step"
         );
         if self.member.is_fatal() {
