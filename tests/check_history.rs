@@ -41,7 +41,7 @@ fn passing_run_gives_the_same_report_offline() {
 
 #[test]
 fn failing_run_gives_the_same_report_offline() {
-    same_verdicts("scenarios/unclean-election.toml", "1");
+    same_verdicts("scenarios/bugs/unclean-election.toml", "1");
 }
 
 #[test]

@@ -1,10 +1,20 @@
-//! Reading a scenario file. (Minimal: parse and convert. Located validation is being built.)
+//! Reading a scenario file: refuse an oversized file before reading it, parse with the path of
+//! any field that fails (serde_path_to_error) and toml's span, convert the faults, validate;
+//! every error names the file, line, column and field.
 
+// Errors carry their location and source line for display; loading is a cold path.
+#![allow(clippy::result_large_err)]
+
+use super::error::ScenarioError;
 use super::fault::{Fault, NodeRef, TimedFault};
+use super::locate::{offset_of, FieldPath};
 use super::model::{FaultKind, FaultSpec, Scenario};
+use super::validate;
 use crate::protocol::TopicPartition;
-use std::fmt;
 use std::path::Path;
+
+/// Scenario files larger than this are refused before they are read.
+pub const MAX_FILE_BYTES: u64 = 4 << 20;
 
 /// A scenario that passed validation: the file's content plus its faults in typed form.
 #[derive(Clone, Debug)]
@@ -16,36 +26,74 @@ pub struct ValidScenario {
     pub faults: Vec<TimedFault>,
 }
 
-/// Why a scenario could not be loaded.
-#[derive(Debug)]
-pub struct ScenarioError {
-    pub message: String,
-}
-
-impl fmt::Display for ScenarioError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
 /// Reads and validates a scenario file.
 pub fn load(path: &Path) -> Result<ValidScenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        message: format!("{}: cannot read: {e}", path.display()),
+    let name = path.display().to_string();
+    let meta = std::fs::metadata(path)
+        .map_err(|e| ScenarioError::file(&name, format!("cannot read: {e}")))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(ScenarioError::file(
+            &name,
+            format!(
+                "{} bytes is larger than the {MAX_FILE_BYTES}-byte limit",
+                meta.len()
+            ),
+        ));
+    }
+    let bytes =
+        std::fs::read(path).map_err(|e| ScenarioError::file(&name, format!("cannot read: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+        ScenarioError::at(
+            &name,
+            &text,
+            e.utf8_error().valid_up_to(),
+            None,
+            "the file is not valid UTF-8",
+        )
     })?;
-    from_str(&path.display().to_string(), &text)
+    from_str(&name, &text)
 }
 
 /// Parses and validates scenario text; `path` only names it in errors and reports.
 pub fn from_str(path: &str, text: &str) -> Result<ValidScenario, ScenarioError> {
-    let spec: Scenario = toml::from_str(text).map_err(|e| ScenarioError {
-        message: format!("{path}: {e}"),
+    let de = toml::Deserializer::new(text);
+    let spec: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let field = (!field.is_empty() && field != ".").then_some(field);
+        let inner = e.into_inner();
+        let offset = inner.span().map(|s| s.start).unwrap_or(0);
+        let mut err = ScenarioError::at(
+            path,
+            text,
+            offset,
+            field,
+            inner.message().trim().to_string(),
+        );
+        if err.field.is_none() {
+            // A value TOML itself rejects (e.g. an integer too large): name the key on that line.
+            err.field = err
+                .source_line
+                .as_deref()
+                .and_then(|l| l.split_once('='))
+                .map(|(k, _)| k.trim().to_string());
+        }
+        err
     })?;
+    let locate = |(field, message): (FieldPath, String)| {
+        ScenarioError::at(
+            path,
+            text,
+            offset_of(text, &field),
+            Some(field.to_string()),
+            message,
+        )
+    };
+    validate::validate(&spec).map_err(locate)?;
     let mut faults = Vec::new();
     for (i, f) in spec.faults.iter().enumerate() {
-        let fault = convert_fault(f).map_err(|m| ScenarioError {
-            message: format!("{path}: fault[{i}]: {m}"),
-        })?;
+        let at = FieldPath::key("fault").at(i);
+        let fault = convert_fault(f, &at).map_err(locate)?;
         faults.push(TimedFault {
             at_ms: f.at_ms,
             fault,
@@ -59,7 +107,8 @@ pub fn from_str(path: &str, text: &str) -> Result<ValidScenario, ScenarioError> 
     })
 }
 
-fn node_ref(s: &str) -> Result<NodeRef, String> {
+/// Parses a node reference: a node name, `leader:TOPIC/PARTITION` or `last_crashed`.
+pub fn node_ref(s: &str) -> Result<NodeRef, String> {
     if s == "last_crashed" {
         return Ok(NodeRef::LastCrashed);
     }
@@ -67,26 +116,39 @@ fn node_ref(s: &str) -> Result<NodeRef, String> {
         let (topic, p) = rest
             .rsplit_once('/')
             .ok_or("expected leader:TOPIC/PARTITION")?;
-        let p: u32 = p.parse().map_err(|_| "bad partition number".to_string())?;
+        let p: u32 = p
+            .parse()
+            .map_err(|_| format!("`{p}` is not a partition number"))?;
         return Ok(NodeRef::LeaderOf(TopicPartition::new(topic, p)));
     }
     s.parse().map(NodeRef::Node)
 }
 
-fn node_refs(v: &Option<Vec<String>>, field: &str) -> Result<Vec<NodeRef>, String> {
-    v.as_ref()
-        .ok_or(format!("missing field `{field}`"))?
-        .iter()
-        .map(|s| node_ref(s))
+type Located<T> = Result<T, (FieldPath, String)>;
+
+fn node_refs(v: &Option<Vec<String>>, at: &FieldPath, field: &str) -> Located<Vec<NodeRef>> {
+    let list = v
+        .as_ref()
+        .ok_or((at.field(field), format!("missing field `{field}`")))?;
+    list.iter()
+        .enumerate()
+        .map(|(i, s)| node_ref(s).map_err(|m| (at.field(field).at(i), m)))
         .collect()
 }
 
-fn convert_fault(f: &FaultSpec) -> Result<Fault, String> {
-    let node = || node_ref(f.node.as_deref().ok_or("missing field `node`")?);
-    let duration = || {
-        f.duration_ms
-            .ok_or("missing field `duration_ms`".to_string())
+fn required<T: Copy>(v: Option<T>, at: &FieldPath, field: &str) -> Located<T> {
+    v.ok_or((at.field(field), format!("missing field `{field}`")))
+}
+
+fn convert_fault(f: &FaultSpec, at: &FieldPath) -> Located<Fault> {
+    let node = || {
+        let s = f
+            .node
+            .as_deref()
+            .ok_or((at.field("node"), "missing field `node`".to_string()))?;
+        node_ref(s).map_err(|m| (at.field("node"), m))
     };
+    let duration = || required(f.duration_ms, at, "duration_ms");
     Ok(match f.kind {
         FaultKind::Crash => Fault::Crash {
             node: node()?,
@@ -98,13 +160,21 @@ fn convert_fault(f: &FaultSpec) -> Result<Fault, String> {
             Some(groups) => Fault::Partition {
                 sides: groups
                     .iter()
-                    .map(|g| g.iter().map(|s| node_ref(s)).collect())
-                    .collect::<Result<_, _>>()?,
+                    .enumerate()
+                    .map(|(i, g)| {
+                        g.iter()
+                            .enumerate()
+                            .map(|(j, s)| {
+                                node_ref(s).map_err(|m| (at.field("groups").at(i).at(j), m))
+                            })
+                            .collect()
+                    })
+                    .collect::<Located<_>>()?,
                 one_way: false,
                 duration_ms: f.duration_ms,
             },
             None => Fault::Partition {
-                sides: vec![node_refs(&f.from, "from")?, node_refs(&f.to, "to")?],
+                sides: vec![node_refs(&f.from, at, "from")?, node_refs(&f.to, at, "to")?],
                 one_way: true,
                 duration_ms: f.duration_ms,
             },
@@ -115,27 +185,23 @@ fn convert_fault(f: &FaultSpec) -> Result<Fault, String> {
         },
         FaultKind::Slow => Fault::Slow {
             node: node()?,
-            extra_latency_ms: f
-                .extra_latency_ms
-                .ok_or("missing field `extra_latency_ms`")?,
-            duration_ms: duration()?,
-        },
-        FaultKind::Drop => Fault::Drop {
-            from: node_refs(&f.from, "from")?,
-            to: node_refs(&f.to, "to")?,
-            probability: f.probability.ok_or("missing field `probability`")?,
+            extra_latency_ms: required(f.extra_latency_ms, at, "extra_latency_ms")?,
             duration_ms: duration()?,
         },
         FaultKind::SlowPoll => Fault::SlowPoll {
             node: node()?,
             duration_ms: duration()?,
         },
+        FaultKind::Drop => Fault::Drop {
+            from: node_refs(&f.from, at, "from")?,
+            to: node_refs(&f.to, at, "to")?,
+            probability: required(f.probability, at, "probability")?,
+            duration_ms: duration()?,
+        },
         FaultKind::Delay => Fault::Delay {
-            from: node_refs(&f.from, "from")?,
-            to: node_refs(&f.to, "to")?,
-            extra_latency_ms: f
-                .extra_latency_ms
-                .ok_or("missing field `extra_latency_ms`")?,
+            from: node_refs(&f.from, at, "from")?,
+            to: node_refs(&f.to, at, "to")?,
+            extra_latency_ms: required(f.extra_latency_ms, at, "extra_latency_ms")?,
             duration_ms: duration()?,
         },
     })
