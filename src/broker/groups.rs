@@ -135,6 +135,7 @@ pub fn classic_factory(
             max_size: c.group_max_size as usize,
             offset_metadata_max_bytes: c.offset_metadata_max_bytes as usize,
             commit_ignores_generation: cfg.switches.commit_ignores_generation,
+            forgets_generation: cfg.switches.coordinator_forgets_generation,
             member_id_prefix,
         },
     ))
@@ -254,10 +255,19 @@ impl Broker {
             out.event(e);
         }
         let tp = TopicPartition::new(CONSUMER_OFFSETS, p);
-        let mut hold_until = None;
+        // Every response waits until the high watermark reaches the log end as of this step:
+        // nothing a client learns may rest on state that a failover could still erase (Kafka's
+        // coordinator runtime answers only from committed state). The broken variant answers
+        // at once.
+        let hold = !self.cfg.switches.commit_acks_before_replication;
+        let mut hold_until = self
+            .replicas
+            .get(&tp)
+            .map(|r| r.log.log_end_offset())
+            .filter(|_| hold);
         if !output.records.is_empty() {
             match self.append_coordinator_records(now, &tp, &output.records, out) {
-                Ok(end) => hold_until = Some(end),
+                Ok(end) => hold_until = hold.then_some(end),
                 Err(error) => {
                     for (token, resp) in output.responses {
                         self.send_token(token, with_error(resp, error), out);

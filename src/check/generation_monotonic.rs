@@ -1,8 +1,14 @@
-//! **GenerationMonotonic** (G5): a group's generation at its coordinator never goes backwards,
-//! across coordinator failover and the group emptying too (KAFKA-2720).
+//! **GenerationMonotonic** (G5, KAFKA-2720): a group's generation never goes back below a
+//! generation that was *established* — one in which members received their assignments — across
+//! coordinator failover and the group emptying too.
 //!
-//! Catches: a coordinator that does not persist or reload the generation, so that a stale member
-//! could pass generation checks again (generation ABA).
+//! Why "established": Kafka bumps the generation when the join phase completes but stores it only
+//! with the leader's SyncGroup, and answers SyncGroup only once that record is replicated. A
+//! coordinator that fails over in between loads the previous generation, which is Kafka's real and
+//! harmless behaviour (nobody was assigned anything in the lost one). Going below a generation
+//! that members were assigned in is the bug: a stale member could pass generation checks again.
+//!
+//! Catches: a coordinator that does not persist or reload the generation (generation ABA).
 
 use super::ghost::Ghost;
 use super::{Invariant, Reporter};
@@ -13,7 +19,7 @@ pub const NAME: &str = "generation_monotonic";
 
 #[derive(Default)]
 pub struct GenerationMonotonic {
-    max: BTreeMap<String, i32>,
+    established: BTreeMap<String, i32>,
 }
 
 impl Invariant for GenerationMonotonic {
@@ -21,23 +27,22 @@ impl Invariant for GenerationMonotonic {
         NAME
     }
 
-    fn on_event(&mut self, event: &Event, _ghost: &Ghost, report: &mut Reporter) {
-        let EventKind::GroupState {
-            group, generation, ..
-        } = &event.kind
-        else {
-            return;
-        };
-        let max = self.max.entry(group.clone()).or_insert(*generation);
-        if *generation < *max {
-            report.safety(
-                NAME,
-                format!(
-                    "{group}: generation went from {max} back to {generation} at {}",
-                    event.node
-                ),
-            );
+    fn on_event(&mut self, event: &Event, ghost: &Ghost, report: &mut Reporter) {
+        match &event.kind {
+            EventKind::Assigned {
+                group, generation, ..
+            } => {
+                let e = self.established.entry(group.clone()).or_insert(*generation);
+                *e = (*e).max(*generation);
+            }
+            EventKind::GroupState {
+                group, generation, ..
+            } if ghost.is_true_coordinator(group, event.node) => {
+                if let Some(e) = self.established.get(group).filter(|e| generation < *e) {
+                    report.safety(NAME, format!("{group}: coordinator {} is at generation {generation}, below established generation {e}", event.node));
+                }
+            }
+            _ => {}
         }
-        *max = (*max).max(*generation);
     }
 }

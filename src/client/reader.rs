@@ -46,6 +46,8 @@ enum Inflight {
 
 pub struct Reader {
     cfg: ReaderConfig,
+    /// Broken variant (tests only): advance one offset too far after each poll.
+    pub skips_after_poll: bool,
     positions: BTreeMap<u32, Position>,
     backoff_until: BTreeMap<u32, Millis>,
     busy: BTreeSet<u32>,
@@ -66,6 +68,7 @@ impl Reader {
         let mut timers = TimerQueue::default();
         timers.schedule(0, Timer::Wake);
         Reader {
+            skips_after_poll: false,
             cfg,
             positions,
             backoff_until: BTreeMap::new(),
@@ -360,8 +363,10 @@ impl Reader {
             .iter()
             .map(|e| e.payload.value())
             .collect::<Vec<_>>();
-        self.positions
-            .insert(p, Position::At(position + values.len() as u64));
+        self.positions.insert(
+            p,
+            Position::At(position + values.len() as u64 + u64::from(self.skips_after_poll)),
+        );
         out.event(EventKind::Polled {
             tp: part.tp,
             base_offset: position,

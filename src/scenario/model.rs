@@ -569,6 +569,16 @@ pub struct ProtocolSwitches {
     pub controller_resets_epochs: bool,
     /// Pre-KAFKA-2555: the group coordinator accepts offset commits from stale generations.
     pub commit_ignores_generation: bool,
+    /// Broken: a loaded coordinator ignores the stored generation and restarts at 0.
+    pub coordinator_forgets_generation: bool,
+    /// Broken: the coordinator answers an OffsetCommit before its records are replicated.
+    pub commit_acks_before_replication: bool,
+    /// Broken: an eager consumer keeps its partitions while it rejoins (no revoke first).
+    pub eager_keeps_partitions_on_rejoin: bool,
+    /// Broken: an at-least-once consumer commits its positions before processing the records.
+    pub consumer_commits_before_processing: bool,
+    /// Broken: an assign-mode reader moves one offset too far after each poll.
+    pub reader_skips_after_poll: bool,
     /// Broken: a leader serves consumers records up to its log end offset, not its high watermark.
     pub fetch_beyond_high_watermark: bool,
 }

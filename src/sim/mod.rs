@@ -242,9 +242,8 @@ pub fn at_least_once_groups(v: &ValidScenario) -> std::collections::BTreeSet<Str
 
 async fn simulate(scenario: Arc<ValidScenario>, seed: u64, opts: RunOptions) -> RunOutcome {
     let spec = scenario.spec.clone();
-    let checkers = Arc::new(Mutex::new(Checkers::new(
-        crate::check::replication_invariants(),
-    )));
+    let invariants = crate::check::all_invariants(at_least_once_groups(&scenario));
+    let checkers = Arc::new(Mutex::new(Checkers::new(invariants)));
     let mut history = History::new(opts.keep_events);
     history.add_observer(Box::new(SharedCheckers(checkers.clone())));
     let broker_cfg = Arc::new(broker_config(&scenario));

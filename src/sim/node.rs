@@ -189,7 +189,11 @@ fn new_consumer(world: &World, id: NodeId) -> crate::client::consumer::Consumer 
     let spec = &world.scenario.spec;
     let (group, member_no) =
         consumer_group(&spec.groups, n).expect("validated: every consumer has a group");
-    crate::client::consumer::Consumer::new(n, member_no, group.clone(), spec.cluster.brokers)
+    let mut c =
+        crate::client::consumer::Consumer::new(n, member_no, group.clone(), spec.cluster.brokers);
+    c.keeps_partitions_on_rejoin = spec.protocol.eager_keeps_partitions_on_rejoin;
+    c.commits_before_processing = spec.protocol.consumer_commits_before_processing;
+    c
 }
 
 /// The group of consumer `cN` and its number within the group (1-based).
@@ -219,7 +223,9 @@ fn new_reader(world: &World, id: NodeId, _incarnation: u64) -> Reader {
         .map(|t| t.partitions)
         .unwrap_or(1);
     let partitions = cfg.partitions.clone().unwrap_or_else(|| (0..all).collect());
-    Reader::new(n, cfg, partitions, spec.cluster.brokers)
+    let mut r = Reader::new(n, cfg, partitions, spec.cluster.brokers);
+    r.skips_after_poll = spec.protocol.reader_skips_after_poll;
+    r
 }
 
 /// Records the events and sends the messages of one core step.

@@ -31,6 +31,8 @@ pub struct Config {
     pub offset_metadata_max_bytes: usize,
     /// KAFKA-2555 undone: accept commits from stale generations.
     pub commit_ignores_generation: bool,
+    /// Broken variant: ignore the stored generation when loading.
+    pub forgets_generation: bool,
     /// Makes member ids unique across coordinators: `{group}-{prefix}-{n}`.
     pub member_id_prefix: String,
 }
@@ -91,7 +93,11 @@ impl GroupCoordinator for ClassicCoordinator {
                 .or_insert_with(|| Group::new(id));
             match value.and_then(|v| serde_json::from_str::<GroupRecord>(v).ok()) {
                 Some(rec) => {
-                    g.generation = rec.generation;
+                    g.generation = if self.cfg.forgets_generation {
+                        0
+                    } else {
+                        rec.generation
+                    };
                     g.protocol_type = rec.protocol_type;
                     g.protocol = rec.protocol;
                     g.leader = rec.leader;

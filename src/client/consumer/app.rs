@@ -328,7 +328,7 @@ impl Consumer {
             records,
         });
         self.restart_poll_timer(now);
-        if self.cfg.commit == CommitMode::AtMostOnce {
+        if self.cfg.commit == CommitMode::AtMostOnce || self.commits_before_processing {
             self.commit_positions(now, CommitPurpose::BeforeProcessing, out);
         } else {
             self.start_processing(now);

@@ -119,7 +119,10 @@ impl Consumer {
             self.commit_positions(now, super::app::CommitPurpose::BeforeRebalance, out);
             return false;
         }
-        if !self.cfg.assignor.cooperative() && !self.member.owned.is_empty() {
+        if !self.cfg.assignor.cooperative()
+            && !self.member.owned.is_empty()
+            && !self.keeps_partitions_on_rejoin
+        {
             let all: Vec<TopicPartition> = self.member.owned.iter().cloned().collect();
             self.revoke(&all, false, out);
         }

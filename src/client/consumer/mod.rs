@@ -59,6 +59,9 @@ pub enum Inflight {
 pub struct Consumer {
     pub index: u32,
     pub cfg: GroupConfig,
+    /// Broken variants (tests only): see `ProtocolSwitches`.
+    pub keeps_partitions_on_rejoin: bool,
+    pub commits_before_processing: bool,
     pub member: membership::Membership,
     pub app: app::App,
     pub metadata: ClientMetadata,
@@ -90,6 +93,8 @@ impl Consumer {
             timers,
             pending_wake: Some(cfg.start_ms),
             pending_commit_retry: None,
+            keeps_partitions_on_rejoin: false,
+            commits_before_processing: false,
             cfg,
         }
     }

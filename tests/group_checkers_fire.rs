@@ -1,0 +1,230 @@
+//! Every group invariant has a scenario in which a deliberately broken variant (a `[protocol]`
+//! switch) makes it fire, while the same scenario with the correct protocol holds.
+
+use kafkasim::scenario::from_str;
+use kafkasim::sim::{run_scenario, RunOptions, RunOutcome};
+use std::sync::Arc;
+
+/// Three brokers, one topic of 4 partitions, a producer, group `g` of `consumers`, plus `extra`.
+fn scenario(group: &str, extra: &str) -> String {
+    format!(
+        r#"
+name = "group-test"
+duration_ms = 40000
+
+[cluster]
+brokers = 3
+offsets_topic_num_partitions = 1
+group_initial_rebalance_delay_ms = 500
+
+[[topic]]
+name = "t"
+partitions = 4
+replication_factor = 3
+min_insync_replicas = 2
+
+[[producer]]
+topic = "t"
+rate_per_s = 100
+keys = 16
+
+[[group]]
+id = "g"
+topics = ["t"]
+session_timeout_ms = 6000
+heartbeat_interval_ms = 1000
+{group}
+
+[liveness]
+bound_ms = 60000
+{extra}
+"#
+    )
+}
+
+fn run(text: &str, seed: u64) -> RunOutcome {
+    let s = from_str("test.toml", text).unwrap_or_else(|e| panic!("{e}"));
+    run_scenario(Arc::new(s), seed, RunOptions::default()).expect("no panic")
+}
+
+fn assert_fires_only_when_broken(invariant: &str, text: &str, switch: &str, seeds: u64) {
+    let broken = text.replace(
+        "[liveness]",
+        &format!("[protocol]\n{switch} = true\n\n[liveness]"),
+    );
+    let hits: Vec<u64> = (0..seeds)
+        .filter(|s| {
+            run(&broken, *s)
+                .violations
+                .iter()
+                .any(|v| v.invariant == invariant)
+        })
+        .collect();
+    assert!(
+        !hits.is_empty(),
+        "{invariant} never fired with {switch} over seeds 0..{seeds}"
+    );
+    for seed in 0..seeds {
+        let o = run(text, seed);
+        assert!(
+            o.violations.is_empty(),
+            "correct protocol, seed {seed}: {:#?}",
+            o.violations
+        );
+    }
+}
+
+/// c1's batch takes 5 s longer than usual (S14's slow batch); a 9 s GC-like pause then freezes
+/// it past its session timeout, so the group moves on. The batch finished during the pause: on
+/// resume, c1 commits at once with its old generation.
+const PAUSE_C1: &str = r#"
+[[fault]]
+at_ms = 9000
+kind = "slow_poll"
+node = "c1"
+duration_ms = 5000
+
+[[fault]]
+at_ms = 10000
+kind = "pause"
+node = "c1"
+duration_ms = 9000
+"#;
+
+#[test]
+fn commit_fencing_fires_when_stale_generations_may_commit() {
+    let text = scenario("consumers = 2\nprocessing_ms_per_record = 20.0", PAUSE_C1);
+    assert_fires_only_when_broken("commit_fencing", &text, "commit_ignores_generation", 3);
+}
+
+/// The coordinator's broker crashes after the group has rebalanced; c3 restarts later so every
+/// member fetches its offsets again from the new coordinator.
+const COORDINATOR_CRASH: &str = r#"
+[[fault]]
+at_ms = 6000
+kind = "crash"
+node = "c3"
+
+[[fault]]
+at_ms = 9000
+kind = "restart"
+node = "c3"
+
+[[fault]]
+at_ms = 15000
+kind = "crash"
+node = "leader:__consumer_offsets/0"
+mode = "process"
+
+[[fault]]
+at_ms = 22000
+kind = "crash"
+node = "c2"
+
+[[fault]]
+at_ms = 24000
+kind = "restart"
+node = "c2"
+
+[[fault]]
+at_ms = 26000
+kind = "restart"
+node = "b1"
+
+[[fault]]
+at_ms = 26000
+kind = "restart"
+node = "b2"
+
+[[fault]]
+at_ms = 26000
+kind = "restart"
+node = "b3"
+"#;
+
+#[test]
+fn generation_monotonic_fires_when_a_loaded_coordinator_forgets_the_generation() {
+    let text = scenario("consumers = 3", COORDINATOR_CRASH);
+    assert_fires_only_when_broken(
+        "generation_monotonic",
+        &text,
+        "coordinator_forgets_generation",
+        2,
+    );
+}
+
+#[test]
+fn committed_offsets_durable_fires_when_commits_are_acknowledged_before_replication() {
+    let text = scenario("consumers = 3", COORDINATOR_CRASH);
+    assert_fires_only_when_broken(
+        "committed_offsets_durable",
+        &text,
+        "commit_acks_before_replication",
+        4,
+    );
+}
+
+/// c3 leaves and comes back: partitions move twice.
+const C3_BOUNCES: &str = r#"
+[[fault]]
+at_ms = 8000
+kind = "crash"
+node = "c3"
+mode = "clean"
+
+[[fault]]
+at_ms = 14000
+kind = "restart"
+node = "c3"
+"#;
+
+#[test]
+fn exclusive_ownership_fires_when_eager_members_keep_partitions_while_rejoining() {
+    let text = scenario("consumers = 3", C3_BOUNCES);
+    assert_fires_only_when_broken(
+        "exclusive_ownership",
+        &text,
+        "eager_keeps_partitions_on_rejoin",
+        3,
+    );
+}
+
+#[test]
+fn no_lost_records_fires_when_at_least_once_commits_before_processing() {
+    // c1 dies mid-batch (20 ms a record); its partitions resume where it had committed.
+    let faults = "[[fault]]\nat_ms = 10000\nkind = \"crash\"\nnode = \"c1\"\n\n[[fault]]\nat_ms = 20000\nkind = \"restart\"\nnode = \"c1\"\n";
+    let text = scenario("consumers = 2\nprocessing_ms_per_record = 20.0", faults);
+    assert_fires_only_when_broken(
+        "no_lost_records",
+        &text,
+        "consumer_commits_before_processing",
+        3,
+    );
+}
+
+#[test]
+fn reader_polls_contiguous_fires_when_a_reader_skips() {
+    let text = r#"
+name = "reader"
+duration_ms = 5000
+[cluster]
+brokers = 1
+[[topic]]
+name = "t"
+partitions = 1
+replication_factor = 1
+[[producer]]
+topic = "t"
+rate_per_s = 100
+[[reader]]
+topic = "t"
+[liveness]
+check = false
+"#;
+    assert_fires_only_when_broken(
+        "reader_polls_contiguous",
+        text,
+        "reader_skips_after_poll",
+        1,
+    );
+}
