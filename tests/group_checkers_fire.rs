@@ -155,7 +155,13 @@ fn generation_monotonic_fires_when_a_loaded_coordinator_forgets_the_generation()
 
 #[test]
 fn committed_offsets_durable_fires_when_commits_are_acknowledged_before_replication() {
-    let text = scenario("consumers = 3", COORDINATOR_CRASH);
+    // Replication slows down just before the coordinator's broker crashes, so acknowledged
+    // commits are still only on the crashed leader when a follower takes over.
+    let slow_replication = "[[fault]]\nat_ms = 13500\nkind = \"delay\"\nfrom = [\"b1\", \"b2\", \"b3\"]\nto = [\"b1\", \"b2\", \"b3\"]\nextra_latency_ms = 1000\nduration_ms = 3000\n";
+    let text = scenario(
+        "consumers = 3",
+        &format!("{COORDINATOR_CRASH}{slow_replication}"),
+    );
     assert_fires_only_when_broken(
         "committed_offsets_durable",
         &text,

@@ -655,7 +655,15 @@ impl ClassicCoordinator {
                     tp,
                 }
             })
+            .collect::<Vec<_>>();
+        let served = partitions
+            .iter()
+            .map(|p| (p.tp.clone(), p.offset))
             .collect();
+        out.events.push(EventKind::OffsetsServed {
+            group: r.group_id.clone(),
+            offsets: served,
+        });
         out.responses.push((
             token,
             Response::OffsetFetch(OffsetFetchResponse {
