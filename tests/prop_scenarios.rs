@@ -131,12 +131,12 @@ fn to_toml(g: &Gen) -> String {
                     .filter(|n| *n != format!("\"{}\"", b(broker)))
                     .collect();
                 let mut other_side = others.join(", ");
-                if !from_controller_too {
-                    // Keep the controller with the isolated broker: it stays registered.
-                    other_side = if other_side.is_empty() {
-                        "\"p1\"".into()
+                if other_side.is_empty() {
+                    // One broker: cut it off from the controller, or from its producer.
+                    other_side = if *from_controller_too {
+                        "\"controller\"".into()
                     } else {
-                        other_side
+                        "\"p1\"".into()
                     };
                 }
                 let lone = if *from_controller_too {
