@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""Writes the Kafka-derived assignor cases under tests/data/assign/<strategy>/.
+
+Each case restates one assertion of an apache/kafka assignor test (named in `kafka_test`):
+the input as Kafka's test builds it and the assignment Kafka's test asserts. Members are listed
+in the order the Java test puts them into its map. Rerun after editing: python3 generate.py
+"""
+import json
+import os
+import re
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ALL_RACKS = ["a", "b", "c", "d", "e", "f", "g"]
+
+
+def tps(text):
+    """'t1-0, t2-3' -> [["t1", 0], ["t2", 3]]"""
+    out = []
+    for item in filter(None, (s.strip() for s in text.split(","))):
+        topic, p = item.rsplit("-", 1)
+        out.append([topic, int(p)])
+    return sorted(out)
+
+
+def member(mid, topics, owned=None, generation=None, instance=None, rack=None):
+    m = {"id": mid, "subscriptions": topics}
+    if owned is not None:
+        m["owned"] = owned
+    if generation is not None:
+        m["generation"] = generation
+    if instance is not None:
+        m["group_instance_id"] = instance
+    if rack is not None:
+        m["rack"] = rack
+    return m
+
+
+def rack_layout(topics, replication_factor, broker_racks):
+    """AbstractPartitionAssignorTest.partitionsPerTopic: replica j of partition i of the k-th
+    topic sits on broker (i + j + first index of topic k) % brokers."""
+    racks = {}
+    next_index = 0
+    for topic, n in topics.items():
+        per_partition = []
+        for i in range(n):
+            rs = []
+            for j in range(replication_factor):
+                r = broker_racks[(i + j + next_index) % len(broker_racks)]
+                if r is not None:
+                    rs.append(r)
+            per_partition.append(rs)
+        racks[topic] = per_partition
+        next_index += n
+    return racks
+
+
+def racks(n):
+    return [ALL_RACKS[i % len(ALL_RACKS)] for i in range(n)]
+
+
+def null_racks(n):
+    return [None] * n
+
+
+def rack_case(name, topics, rf, broker_racks, consumer_racks, consumer_topics, expected, owned=None):
+    """AbstractPartitionAssignorTest.verifyRackAssignment: consumers consumer0..N-1."""
+    members = []
+    for i, ts in enumerate(consumer_topics):
+        o = tps(owned[i]) if owned and i < len(owned) else None
+        members.append(member("consumer%d" % i, ts, owned=o, generation=-1 if o is not None else None,
+                              rack=consumer_racks[i]))
+    inp = {"topics": topics, "members": members,
+           "partition_racks": rack_layout(topics, rf, broker_racks)}
+    return {"kafka_test": name, "input": inp,
+            "expected": {"consumer%d" % i: tps(e) for i, e in enumerate(expected)}}
+
+
+CASES = {}
+
+
+def case(strategy, slug, kafka_test, inp, expected, note=None):
+    c = {"kafka_test": kafka_test, "input": inp, "expected": expected}
+    if note:
+        c["note"] = note
+    CASES.setdefault(strategy, []).append((slug, c))
+
+
+def add(strategy, slug, c):
+    CASES.setdefault(strategy, []).append((slug, c))
+
+
+def write():
+    for strategy, cases in CASES.items():
+        d = os.path.join(HERE, strategy)
+        os.makedirs(d, exist_ok=True)
+        for f in os.listdir(d):
+            if f.endswith(".json"):
+                os.remove(os.path.join(d, f))
+        for slug, c in cases:
+            with open(os.path.join(d, slug + ".json"), "w") as fh:
+                json.dump(c, fh, indent=1)
+                fh.write("\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# range (clients/src/test/java/org/apache/kafka/clients/consumer/RangeAssignorTest.java)
+R = "RangeAssignorTest."
+case("range", "one_consumer_no_topic", R + "testOneConsumerNoTopic",
+     {"topics": {}, "members": [member("consumer1", [])]}, {"consumer1": []})
+case("range", "one_consumer_nonexistent_topic", R + "testOneConsumerNonexistentTopic",
+     {"topics": {}, "members": [member("consumer1", ["topic1"])]}, {"consumer1": []})
+case("range", "one_consumer_one_topic", R + "testOneConsumerOneTopic",
+     {"topics": {"topic1": 3}, "members": [member("consumer1", ["topic1"])]},
+     {"consumer1": tps("topic1-0, topic1-1, topic1-2")})
+case("range", "only_subscribed_topics", R + "testOnlyAssignsPartitionsFromSubscribedTopics",
+     {"topics": {"topic1": 3, "other": 3}, "members": [member("consumer1", ["topic1"])]},
+     {"consumer1": tps("topic1-0, topic1-1, topic1-2")})
+case("range", "one_consumer_multiple_topics", R + "testOneConsumerMultipleTopics",
+     {"topics": {"topic1": 1, "topic2": 2}, "members": [member("consumer1", ["topic1", "topic2"])]},
+     {"consumer1": tps("topic1-0, topic2-0, topic2-1")})
+case("range", "two_consumers_one_partition", R + "testTwoConsumersOneTopicOnePartition",
+     {"topics": {"topic1": 1}, "members": [member("consumer1", ["topic1"]), member("consumer2", ["topic1"])]},
+     {"consumer1": tps("topic1-0"), "consumer2": []})
+case("range", "two_consumers_two_partitions", R + "testTwoConsumersOneTopicTwoPartitions",
+     {"topics": {"topic1": 2}, "members": [member("consumer1", ["topic1"]), member("consumer2", ["topic1"])]},
+     {"consumer1": tps("topic1-0"), "consumer2": tps("topic1-1")})
+case("range", "mixed_topics", R + "testMultipleConsumersMixedTopics",
+     {"topics": {"topic1": 3, "topic2": 2},
+      "members": [member("consumer1", ["topic1"]), member("consumer2", ["topic1", "topic2"]),
+                  member("consumer3", ["topic1"])]},
+     {"consumer1": tps("topic1-0"), "consumer2": tps("topic1-1, topic2-0, topic2-1"),
+      "consumer3": tps("topic1-2")})
+case("range", "two_consumers_six_partitions", R + "testTwoConsumersTwoTopicsSixPartitions",
+     {"topics": {"topic1": 3, "topic2": 3},
+      "members": [member("consumer1", ["topic1", "topic2"]), member("consumer2", ["topic1", "topic2"])]},
+     {"consumer1": tps("topic1-0, topic1-1, topic2-0, topic2-1"), "consumer2": tps("topic1-2, topic2-2")})
+case("range", "two_static_consumers", R + "testTwoStaticConsumersTwoTopicsSixPartitions",
+     {"topics": {"topic1": 3, "topic2": 3},
+      "members": [member("consumer-b", ["topic1", "topic2"], instance="instance1"),
+                  member("consumer-a", ["topic1", "topic2"], instance="instance2")]},
+     {"consumer-b": tps("topic1-0, topic1-1, topic2-0, topic2-1"), "consumer-a": tps("topic1-2, topic2-2")})
+case("range", "static_before_dynamic", R + "testOneStaticConsumerAndOneDynamicConsumerTwoTopicsSixPartitions",
+     {"topics": {"topic1": 3, "topic2": 3},
+      "members": [member("consumer-b", ["topic1", "topic2"], instance="instance1"),
+                  member("consumer-a", ["topic1", "topic2"])]},
+     {"consumer-b": tps("topic1-0, topic1-1, topic2-0, topic2-1"), "consumer-a": tps("topic1-2, topic2-2")})
+STATIC3 = [("consumer1", "instance1"), ("consumer2", "instance2"), ("consumer3", "instance3")]
+for rnd, dyn in [(1, "consumer4"), (2, "consumer5")]:
+    case("range", "static_persistent_round%d" % rnd, R + "testStaticMemberRangeAssignmentPersistent",
+         {"topics": {"topic1": 5, "topic2": 4},
+          "members": [member(m, ["topic1", "topic2"], instance=i) for m, i in STATIC3]
+          + [member(dyn, ["topic1", "topic2"])]},
+         {"consumer1": tps("topic1-0, topic1-1, topic2-0"), "consumer2": tps("topic1-2, topic2-1"),
+          "consumer3": tps("topic1-3, topic2-2"), dyn: tps("topic1-4, topic2-3")})
+case("range", "static_after_member_id_change_round1", R + "testStaticMemberRangeAssignmentPersistentAfterMemberIdChanges",
+     {"topics": {"topic1": 5, "topic2": 5},
+      "members": [member(m, ["topic1", "topic2"], instance=i) for m, i in STATIC3]},
+     {"consumer1": tps("topic1-0, topic1-1, topic2-0, topic2-1"),
+      "consumer2": tps("topic1-2, topic1-3, topic2-2, topic2-3"), "consumer3": tps("topic1-4, topic2-4")})
+case("range", "static_after_member_id_change_round2", R + "testStaticMemberRangeAssignmentPersistentAfterMemberIdChanges",
+     {"topics": {"topic1": 5, "topic2": 5},
+      "members": [member("consumer1", ["topic1", "topic2"], instance="instance1"),
+                  member("consumer4", ["topic1", "topic2"], instance="instance3"),
+                  member("consumer5", ["topic1", "topic2"], instance="instance2")]},
+     {"consumer1": tps("topic1-0, topic1-1, topic2-0, topic2-1"),
+      "consumer5": tps("topic1-2, topic1-3, topic2-2, topic2-3"), "consumer4": tps("topic1-4, topic2-4")})
+
+
+def non_rack_aware_variants(name, topics, consumer_topics, expected):
+    """RangeAssignorTest.verifyNonRackAwareAssignment, minus its preferRackAwareLogic call."""
+    variants = [(3, null_racks(3), racks(3)), (3, racks(3), null_racks(3)), (3, racks(3), racks(3)),
+                (4, racks(4), racks(3)), (3, racks(3), ["d", "e", "f"]), (3, racks(3), [None, "e", "f"])]
+    return [rack_case(name, topics, rf, b, c, consumer_topics, expected) for rf, b, c in variants]
+
+
+def range_rack_test(slug, name, topics, consumer_topics, non_rack, calls):
+    for k, c in enumerate(non_rack_aware_variants(R + name, topics, consumer_topics, non_rack)):
+        add("range", "%s_nonrack%d" % (slug, k), c)
+    for k, (rf, b, c, exp) in enumerate(calls):
+        add("range", "%s_rack%d" % (slug, k), rack_case(R + name, topics, rf, b, c, consumer_topics, exp))
+
+
+ALL3 = ["t1", "t2", "t3"]
+range_rack_test("rack_uniform_subscription", "testRackAwareAssignmentWithUniformSubscription",
+                {"t1": 6, "t2": 7, "t3": 2}, [ALL3, ALL3, ALL3],
+                ["t1-0, t1-1, t2-0, t2-1, t2-2, t3-0", "t1-2, t1-3, t2-3, t2-4, t3-1", "t1-4, t1-5, t2-5, t2-6"],
+                [(1, racks(3), racks(3), ["t1-0, t1-3, t2-0, t2-3, t2-6", "t1-1, t1-4, t2-1, t2-4, t3-0", "t1-2, t1-5, t2-2, t2-5, t3-1"]),
+                 (2, racks(3), racks(3), ["t1-0, t1-2, t2-0, t2-2, t2-3, t3-1", "t1-1, t1-3, t2-1, t2-4, t3-0", "t1-4, t1-5, t2-5, t2-6"]),
+                 (3, racks(2), racks(3), ["t1-0, t1-1, t2-0, t2-1, t2-2, t3-0", "t1-2, t1-3, t2-3, t2-4, t3-1", "t1-4, t1-5, t2-5, t2-6"])])
+range_rack_test("rack_non_equal_subscription", "testRackAwareAssignmentWithNonEqualSubscription",
+                {"t1": 6, "t2": 7, "t3": 2}, [ALL3, ALL3, ["t1", "t3"]],
+                ["t1-0, t1-1, t2-0, t2-1, t2-2, t2-3, t3-0", "t1-2, t1-3, t2-4, t2-5, t2-6, t3-1", "t1-4, t1-5"],
+                [(1, racks(3), racks(3), ["t1-0, t1-3, t2-0, t2-2, t2-3, t2-6", "t1-1, t1-4, t2-1, t2-4, t2-5, t3-0", "t1-2, t1-5, t3-1"]),
+                 (2, racks(3), racks(3), ["t1-0, t1-2, t2-0, t2-2, t2-3, t2-5, t3-1", "t1-1, t1-3, t2-1, t2-4, t2-6, t3-0", "t1-4, t1-5"]),
+                 (3, racks(2), racks(3), ["t1-0, t1-1, t2-0, t2-1, t2-2, t2-3, t3-0", "t1-2, t1-3, t2-4, t2-5, t2-6, t3-1", "t1-4, t1-5"])])
+UP = ["t1-0, t1-1, t2-0, t2-1, t3-0, t3-1", "t1-2, t1-3, t2-2, t2-3, t3-2, t3-3", "t1-4, t2-4, t3-4"]
+range_rack_test("rack_uniform_partitions", "testRackAwareAssignmentWithUniformPartitions",
+                {"t1": 5, "t2": 5, "t3": 5}, [ALL3, ALL3, ALL3], UP,
+                [(1, racks(3), racks(3), UP), (2, racks(3), racks(3), UP), (3, racks(2), racks(3), UP)])
+range_rack_test("rack_uniform_partitions_non_equal", "testRackAwareAssignmentWithUniformPartitionsNonEqualSubscription",
+                {"t1": 5, "t2": 5, "t3": 5}, [ALL3, ALL3, ["t1", "t3"]],
+                ["t1-0, t1-1, t2-0, t2-1, t2-2, t3-0, t3-1", "t1-2, t1-3, t2-3, t2-4, t3-2, t3-3", "t1-4, t3-4"],
+                [(1, racks(3), racks(3), ["t1-0, t1-1, t2-0, t2-1, t2-4, t3-0, t3-1", "t1-2, t1-3, t2-2, t2-3, t3-2, t3-3", "t1-4, t3-4"]),
+                 (2, racks(3), racks(3), ["t1-2, t2-0, t2-1, t2-3, t3-2", "t1-0, t1-3, t2-2, t2-4, t3-0, t3-3", "t1-1, t1-4, t3-1, t3-4"]),
+                 (3, racks(2), racks(3), ["t1-0, t1-1, t2-0, t2-1, t2-2, t3-0, t3-1", "t1-2, t1-3, t2-3, t2-4, t3-2, t3-3", "t1-4, t3-4"])])
+CO = {"t1": 6, "t2": 6, "t3": 2, "t4": 2}
+CO_RACKS = ["a", "b", "b", "a"]
+CO_TOPICS = [["t1", "t2"], ["t1", "t2"], ["t3", "t4"], ["t3", "t4"]]
+CO_NON = ["t1-0, t1-1, t1-2, t2-0, t2-1, t2-2", "t1-3, t1-4, t1-5, t2-3, t2-4, t2-5", "t3-0, t4-0", "t3-1, t4-1"]
+ALL4 = ["t1", "t2", "t3", "t4"]
+CO_NON4 = ["t1-0, t1-1, t2-0, t2-1, t3-0, t4-0", "t1-2, t1-3, t2-2, t2-3, t3-1, t4-1", "t1-4, t2-4", "t1-5, t2-5"]
+for k, (rf, b, ts, exp) in enumerate([
+        (3, racks(2), CO_TOPICS, CO_NON), (2, racks(2), CO_TOPICS, CO_NON),
+        (1, racks(2), CO_TOPICS, ["t1-0, t1-2, t1-4, t2-0, t2-2, t2-4", "t1-1, t1-3, t1-5, t2-1, t2-3, t2-5", "t3-1, t4-1", "t3-0, t4-0"]),
+        (3, racks(2), [ALL4] * 4, CO_NON4), (2, racks(2), [ALL4] * 4, CO_NON4),
+        (1, racks(2), [ALL4] * 4, ["t1-0, t1-2, t2-0, t2-2, t3-0, t4-0", "t1-1, t1-3, t2-1, t2-3, t3-1, t4-1", "t1-5, t2-5", "t1-4, t2-4"]),
+        (1, racks(3), [ALL4] * 4, ["t1-0, t1-3, t2-0, t2-3, t3-0, t4-0", "t1-1, t1-4, t2-1, t2-4, t3-1, t4-1", "t1-2, t2-2", "t1-5, t2-5"])]):
+    add("range", "rack_co_partitioning_%d" % k,
+        rack_case(R + "testRackAwareAssignmentWithCoPartitioning", CO, rf, b, CO_RACKS, ts, exp))
+add("range", "co_partitioned_same_subscription",
+    rack_case(R + "testCoPartitionedAssignmentWithSameSubscription",
+              {"t1": 6, "t2": 6, "t3": 2, "t4": 2, "t5": 4, "t6": 4}, 3, null_racks(3), racks(3),
+              [["t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8", "t9"]] * 3,
+              ["t1-0, t1-1, t2-0, t2-1, t3-0, t4-0, t5-0, t5-1, t6-0, t6-1",
+               "t1-2, t1-3, t2-2, t2-3, t3-1, t4-1, t5-2, t6-2", "t1-4, t1-5, t2-4, t2-5, t5-3, t6-3"]))
+
+# ---------------------------------------------------------------------------------------------
+# roundrobin (clients/src/test/java/org/apache/kafka/clients/consumer/RoundRobinAssignorTest.java)
+RR = "RoundRobinAssignorTest."
+T12 = ["topic1", "topic2"]
+case("roundrobin", "one_consumer_no_topic", RR + "testOneConsumerNoTopic",
+     {"topics": {}, "members": [member("consumer", [])]}, {"consumer": []})
+case("roundrobin", "one_consumer_nonexistent_topic", RR + "testOneConsumerNonexistentTopic",
+     {"topics": {}, "members": [member("consumer", ["topic"])]}, {"consumer": []})
+case("roundrobin", "one_consumer_one_topic", RR + "testOneConsumerOneTopic",
+     {"topics": {"topic": 3}, "members": [member("consumer", ["topic"])]},
+     {"consumer": tps("topic-0, topic-1, topic-2")})
+case("roundrobin", "only_subscribed_topics", RR + "testOnlyAssignsPartitionsFromSubscribedTopics",
+     {"topics": {"topic": 3, "other": 3}, "members": [member("consumer", ["topic"])]},
+     {"consumer": tps("topic-0, topic-1, topic-2")})
+case("roundrobin", "one_consumer_multiple_topics", RR + "testOneConsumerMultipleTopics",
+     {"topics": {"topic1": 1, "topic2": 2}, "members": [member("consumer", T12)]},
+     {"consumer": tps("topic1-0, topic2-0, topic2-1")})
+case("roundrobin", "two_consumers_one_partition", RR + "testTwoConsumersOneTopicOnePartition",
+     {"topics": {"topic": 1}, "members": [member("consumer1", ["topic"]), member("consumer2", ["topic"])]},
+     {"consumer1": tps("topic-0"), "consumer2": []})
+case("roundrobin", "two_consumers_two_partitions", RR + "testTwoConsumersOneTopicTwoPartitions",
+     {"topics": {"topic": 2}, "members": [member("consumer1", ["topic"]), member("consumer2", ["topic"])]},
+     {"consumer1": tps("topic-0"), "consumer2": tps("topic-1")})
+case("roundrobin", "mixed_topics", RR + "testMultipleConsumersMixedTopics",
+     {"topics": {"topic1": 3, "topic2": 2},
+      "members": [member("consumer1", ["topic1"]), member("consumer2", T12), member("consumer3", ["topic1"])]},
+     {"consumer1": tps("topic1-0"), "consumer2": tps("topic1-1, topic2-0, topic2-1"), "consumer3": tps("topic1-2")})
+case("roundrobin", "two_dynamic_six_partitions", RR + "testTwoDynamicConsumersTwoTopicsSixPartitions",
+     {"topics": {"topic1": 3, "topic2": 3}, "members": [member("consumer1", T12), member("consumer2", T12)]},
+     {"consumer1": tps("topic1-0, topic1-2, topic2-1"), "consumer2": tps("topic1-1, topic2-0, topic2-2")})
+case("roundrobin", "two_static_six_partitions", RR + "testTwoStaticConsumersTwoTopicsSixPartitions",
+     {"topics": {"topic1": 3, "topic2": 3},
+      "members": [member("consumer-b", T12, instance="instance1"), member("consumer-a", T12, instance="instance2")]},
+     {"consumer-b": tps("topic1-0, topic1-2, topic2-1"), "consumer-a": tps("topic1-1, topic2-0, topic2-2")})
+case("roundrobin", "static_before_dynamic", RR + "testOneStaticConsumerAndOneDynamicConsumerTwoTopicsSixPartitions",
+     {"topics": {"topic1": 3, "topic2": 3},
+      "members": [member("consumer-b", T12, instance="instance1"), member("consumer-a", T12)]},
+     {"consumer-b": tps("topic1-0, topic1-2, topic2-1"), "consumer-a": tps("topic1-1, topic2-0, topic2-2")})
+for rnd, dyn in [(1, "consumer4"), (2, "consumer5")]:
+    case("roundrobin", "static_persistent_round%d" % rnd, RR + "testStaticMemberAssignmentPersistent",
+         {"topics": {"topic1": 3, "topic2": 3},
+          "members": [member(m, T12, instance=i) for m, i in STATIC3] + [member(dyn, T12)]},
+         {"consumer1": tps("topic1-0, topic2-1"), "consumer2": tps("topic1-1, topic2-2"),
+          "consumer3": tps("topic1-2"), dyn: tps("topic2-0")})
+case("roundrobin", "static_after_member_id_change_round1", RR + "testStaticMemberAssignmentPersistentAfterMemberIdChanges",
+     {"topics": {"topic1": 3, "topic2": 3},
+      "members": [member(m, T12, instance=i) for m, i in STATIC3]},
+     {"consumer1": tps("topic1-0, topic2-0"), "consumer2": tps("topic1-1, topic2-1"), "consumer3": tps("topic1-2, topic2-2")})
+case("roundrobin", "static_after_member_id_change_round2", RR + "testStaticMemberAssignmentPersistentAfterMemberIdChanges",
+     {"topics": {"topic1": 3, "topic2": 3},
+      "members": [member("consumer4", T12, instance="instance1"), member("consumer5", T12, instance="instance2"),
+                  member("consumer1", T12, instance="instance3")]},
+     {"consumer4": tps("topic1-0, topic2-0"), "consumer5": tps("topic1-1, topic2-1"), "consumer1": tps("topic1-2, topic2-2")})
+
+if __name__ == "__main__":
+    write()
