@@ -2,8 +2,8 @@
 //! subscribes to the same topics.
 //!
 //! With `minQuota = floor(P / M)`, `maxQuota = ceil(P / M)` and `P % M` members due `maxQuota`:
-//! 1. each member (in `HashMap` order) keeps its owned partitions sorted by partition then topic:
-//!    all of them below `minQuota`; `maxQuota` while members due `maxQuota` remain; else
+//! 1. each member (in `HashMap` order) keeps its owned partitions, first reported first: all
+//!    of them below `minQuota`; `maxQuota` while members due `maxQuota` remain; else
 //!    `minQuota`. The rest are revoked;
 //! 2. with racks, unassigned partitions go round robin to rack-matching unfilled members;
 //! 3. the rest go round robin to members under `minQuota` (sorted by id), then one each to
@@ -72,17 +72,13 @@ impl Builder<'_, '_> {
     fn assign_owned(&mut self, claims: &Claims) {
         for (consumer, owned) in &claims.owned {
             let consumer = *consumer;
+            // Kafka keeps the first ones in the order the member reported them.
             let mut owned: Vec<TopicPartition> = owned
                 .iter()
                 .filter(|tp| !self.ctx.racks.racks_mismatch(consumer, tp))
                 .filter(|tp| !self.multiple_owners.contains(*tp))
                 .cloned()
                 .collect();
-            owned.sort_by(|a, b| {
-                a.partition
-                    .cmp(&b.partition)
-                    .then_with(|| java::compare_strings(&a.topic, &b.topic))
-            });
             let keep = if owned.len() < self.min_quota {
                 self.under_min_quota.push(consumer);
                 owned.len()

@@ -278,5 +278,164 @@ case("roundrobin", "static_after_member_id_change_round2", RR + "testStaticMembe
                   member("consumer1", T12, instance="instance3")]},
      {"consumer4": tps("topic1-0, topic2-0"), "consumer5": tps("topic1-1, topic2-1"), "consumer1": tps("topic1-2, topic2-2")})
 
+# ---------------------------------------------------------------------------------------------
+# sticky and cooperative-sticky (clients/src/test/java/org/apache/kafka/clients/consumer/internals/
+# AbstractStickyAssignorTest.java, run by StickyAssignorTest and CooperativeStickyAssignorTest).
+# Members without `owned` use subscription(topics, i): no owned partitions, no generation.
+A = "AbstractStickyAssignorTest."
+
+
+def sticky_both(slug, name, inp, expected, transferring=None):
+    """A case of the abstract test: the sticky assignor asserts `expected`; the cooperative one,
+    which runs the same test, withholds the partitions the test asserts as transferring."""
+    case("sticky", slug, "StickyAssignorTest (inherited " + A + name + ")", inp, expected)
+    coop = {m: [tp for tp in tl if not (transferring and tp in transferring.get(m, []))]
+            for m, tl in expected.items()}
+    note = None
+    if transferring:
+        note = "expected = the sticky assertion minus the partitionsTransferringOwnership the same test asserts"
+    case("cooperative-sticky", slug, "CooperativeStickyAssignorTest (inherited " + A + name + ")", inp, coop, note)
+
+
+G = 1  # generationId of the abstract test
+T12 = ["topic1", "topic2"]
+sticky_both("one_consumer_no_topic", "testOneConsumerNoTopic",
+            {"topics": {}, "members": [member("consumer", [])]}, {"consumer": []})
+sticky_both("one_consumer_nonexistent_topic", "testOneConsumerNonexistentTopic",
+            {"topics": {"topic": 0}, "members": [member("consumer", ["topic"])]}, {"consumer": []})
+sticky_both("one_consumer_one_topic", "testOneConsumerOneTopic",
+            {"topics": {"topic": 3}, "members": [member("consumer", ["topic"])]},
+            {"consumer": tps("topic-0, topic-1, topic-2")})
+sticky_both("only_subscribed_topics", "testOnlyAssignsPartitionsFromSubscribedTopics",
+            {"topics": {"topic": 2},
+             "members": [member("consumer", ["topic"], owned=tps("topic-0, topic-1, other-0, other-1"), generation=G)]},
+            {"consumer": tps("topic-0, topic-1")})
+sticky_both("one_consumer_multiple_topics", "testOneConsumerMultipleTopics",
+            {"topics": {"topic1": 1, "topic2": 2}, "members": [member("consumer", T12)]},
+            {"consumer": tps("topic1-0, topic2-0, topic2-1")})
+sticky_both("two_consumers_two_partitions", "testTwoConsumersOneTopicTwoPartitions",
+            {"topics": {"topic": 2}, "members": [member("consumer1", ["topic"]), member("consumer2", ["topic"])]},
+            {"consumer1": tps("topic-0"), "consumer2": tps("topic-1")})
+sticky_both("mixed_topic_subscriptions", "testMultipleConsumersMixedTopicSubscriptions",
+            {"topics": {"topic1": 3, "topic2": 2},
+             "members": [member("consumer1", ["topic1"]), member("consumer2", T12), member("consumer3", ["topic1"])]},
+            {"consumer1": tps("topic1-0, topic1-2"), "consumer2": tps("topic2-0, topic2-1"), "consumer3": tps("topic1-1")})
+sticky_both("two_consumers_six_partitions", "testTwoConsumersTwoTopicsSixPartitions",
+            {"topics": {"topic1": 3, "topic2": 3}, "members": [member("consumer1", T12), member("consumer2", T12)]},
+            {"consumer1": tps("topic1-0, topic1-2, topic2-1"), "consumer2": tps("topic1-1, topic2-0, topic2-2")})
+sticky_both("owning_min_quota_expected_max", "testConsumerOwningMinQuotaExpectedMaxQuota",
+            {"topics": {"topic1": 2, "topic2": 3},
+             "members": [member("consumer1", T12, owned=tps("topic1-0, topic2-1"), generation=G),
+                         member("consumer2", T12, owned=tps("topic1-1, topic2-2"), generation=G)]},
+            {"consumer1": tps("topic1-0, topic2-0, topic2-1"), "consumer2": tps("topic1-1, topic2-2")})
+sticky_both("max_quota_more_than_expected", "testMaxQuotaConsumerMoreThanNumExpectedMaxCapacityMembers",
+            {"topics": {"topic1": 2, "topic2": 2},
+             "members": [member("consumer1", T12, owned=tps("topic1-0, topic2-0"), generation=G),
+                         member("consumer2", T12, owned=tps("topic1-1, topic2-1"), generation=G),
+                         member("consumer3", T12, owned=[], generation=G)]},
+            {"consumer1": tps("topic1-0"), "consumer2": tps("topic1-1, topic2-1"), "consumer3": tps("topic2-0")},
+            transferring={"consumer3": tps("topic2-0")})
+sticky_both("all_under_min_quota", "testAllConsumersAreUnderMinQuota",
+            {"topics": {"topic1": 2, "topic2": 3},
+             "members": [member("consumer1", T12, owned=tps("topic1-0"), generation=G),
+                         member("consumer2", T12, owned=tps("topic1-1"), generation=G),
+                         member("consumer3", T12, owned=[], generation=G)]},
+            {"consumer1": tps("topic1-0, topic2-1"), "consumer2": tps("topic1-1, topic2-2"), "consumer3": tps("topic2-0")})
+sticky_both("add_remove_consumer_round1", "testAddRemoveConsumerOneTopic",
+            {"topics": {"topic": 3}, "members": [member("consumer1", ["topic"])]},
+            {"consumer1": tps("topic-0, topic-1, topic-2")})
+sticky_both("add_remove_consumer_round2", "testAddRemoveConsumerOneTopic",
+            {"topics": {"topic": 3},
+             "members": [member("consumer1", ["topic"], owned=tps("topic-0, topic-1, topic-2"), generation=G),
+                         member("consumer2", ["topic"], owned=[], generation=G)]},
+            {"consumer1": tps("topic-0, topic-1"), "consumer2": tps("topic-2")},
+            transferring={"consumer2": tps("topic-2")})
+case("sticky", "add_remove_consumer_round3", "StickyAssignorTest (inherited " + A + "testAddRemoveConsumerOneTopic)",
+     {"topics": {"topic": 3}, "members": [member("consumer2", ["topic"], owned=tps("topic-2"), generation=G)]},
+     {"consumer2": tps("topic-0, topic-1, topic-2")})
+sticky_both("add_remove_two_consumers_round1", "testAddRemoveTwoConsumersTwoTopics",
+            {"topics": {"topic1": 3, "topic2": 4}, "members": [member("consumer1", T12), member("consumer2", T12)]},
+            {"consumer1": tps("topic1-0, topic1-2, topic2-1, topic2-3"), "consumer2": tps("topic1-1, topic2-0, topic2-2")})
+sticky_both("add_remove_two_consumers_round2", "testAddRemoveTwoConsumersTwoTopics",
+            {"topics": {"topic1": 3, "topic2": 4},
+             "members": [member("consumer1", T12, owned=tps("topic1-0, topic1-2, topic2-1, topic2-3"), generation=G),
+                         member("consumer2", T12, owned=tps("topic1-1, topic2-0, topic2-2"), generation=G),
+                         member("consumer3", T12, owned=[], generation=G),
+                         member("consumer4", T12, owned=[], generation=G)]},
+            {"consumer1": tps("topic1-0, topic1-2"), "consumer2": tps("topic1-1, topic2-0"),
+             "consumer3": tps("topic2-1, topic2-3"), "consumer4": tps("topic2-2")},
+            transferring={"consumer3": tps("topic2-1, topic2-3"), "consumer4": tps("topic2-2")})
+case("sticky", "add_remove_two_consumers_round3", "StickyAssignorTest (inherited " + A + "testAddRemoveTwoConsumersTwoTopics)",
+     {"topics": {"topic1": 3, "topic2": 4},
+      "members": [member("consumer1", T12, owned=tps("topic1-0, topic1-2"), generation=G),
+                  member("consumer2", T12, owned=tps("topic1-1, topic2-0"), generation=G),
+                  member("consumer3", T12, owned=tps("topic2-1, topic2-3"), generation=G),
+                  member("consumer4", T12, owned=tps("topic2-2"), generation=G)][2:]},
+     {"consumer3": tps("topic2-1, topic2-3, topic1-0, topic2-0"), "consumer4": tps("topic2-2, topic1-1, topic1-2")})
+sticky_both("all_reach_expected_quota", "testAllConsumersReachExpectedQuotaAndAreConsideredFilled",
+            {"topics": {"topic": 4},
+             "members": [member("consumer1", ["topic"], owned=tps("topic-0, topic-1"), generation=G),
+                         member("consumer2", ["topic"], owned=tps("topic-2"), generation=G),
+                         member("consumer3", ["topic"], owned=[], generation=G)]},
+            {"consumer1": tps("topic-0, topic-1"), "consumer2": tps("topic-2"), "consumer3": tps("topic-3")})
+TT2 = ["topic", "topic2"]
+sticky_both("stale_generation_claims_lose", "testOwnedPartitionsAreInvalidatedForConsumerWithStaleGeneration",
+            {"topics": {"topic": 3, "topic2": 3},
+             "members": [member("consumer1", TT2, owned=tps("topic-0, topic-2, topic2-1"), generation=10),
+                         member("consumer2", TT2, owned=tps("topic-0, topic-2, topic2-1"), generation=9)]},
+            {"consumer1": tps("topic-0, topic-2, topic2-1"), "consumer2": tps("topic-1, topic2-0, topic2-2")})
+sticky_both("no_generation_claims_lose", "testOwnedPartitionsAreInvalidatedForConsumerWithNoGeneration",
+            {"topics": {"topic": 3, "topic2": 3},
+             "members": [member("consumer1", TT2, owned=tps("topic-0, topic-2, topic2-1"), generation=10),
+                         member("consumer2", TT2, owned=tps("topic-0, topic-2, topic2-1"), generation=-1)]},
+            {"consumer1": tps("topic-0, topic-2, topic2-1"), "consumer2": tps("topic-1, topic2-0, topic2-2")})
+sticky_both("same_generation_double_claim", "testPartitionsTransferringOwnershipIncludeThePartitionClaimedByMultipleConsumersInSameGeneration",
+            {"topics": {"topic": 3},
+             "members": [member("consumer1", ["topic"], owned=tps("topic-0, topic-1"), generation=G),
+                         member("consumer2", ["topic"], owned=tps("topic-0, topic-2"), generation=G),
+                         member("consumer3", ["topic"], owned=[], generation=G)]},
+            {"consumer1": tps("topic-1"), "consumer2": tps("topic-2"), "consumer3": tps("topic-0")},
+            transferring={"consumer3": tps("topic-0")})
+TTT = ["topic", "topic2", "topic3"]
+sticky_both("highest_generation_wins", "testEnsurePartitionsAssignedToHighestGeneration",
+            {"topics": {"topic": 3, "topic2": 3, "topic3": 3},
+             "members": [member("consumer1", TTT, owned=tps("topic-0, topic2-0, topic3-0"), generation=10),
+                         member("consumer2", TTT, owned=tps("topic-1, topic2-1, topic3-1"), generation=9),
+                         member("consumer3", TTT, owned=tps("topic2-1, topic3-0, topic3-2"), generation=8)]},
+            {"consumer1": tps("topic-0, topic2-0, topic3-0"), "consumer2": tps("topic-1, topic2-1, topic3-1"),
+             "consumer3": tps("topic-2, topic2-2, topic3-2")})
+sticky_both("multiple_generations", "testOwnedPartitionsAreInvalidatedForConsumerWithMultipleGeneration",
+            {"topics": {"topic": 3, "topic2": 3},
+             "members": [member("consumer1", TT2, owned=tps("topic-0, topic2-1, topic-1"), generation=10),
+                         member("consumer2", TT2, owned=tps("topic-0, topic2-1, topic2-2"), generation=8)]},
+            {"consumer1": tps("topic-0, topic2-1, topic-1"), "consumer2": tps("topic-2, topic2-2, topic2-0")})
+# StickyAssignorTest / CooperativeStickyAssignorTest: the same-generation double claim with equal shares.
+EQ = {"topics": {"topic": 3},
+      "members": [member("consumer1", ["topic"], owned=tps("topic-0, topic-1"), generation=G),
+                  member("consumer2", ["topic"], owned=tps("topic-0, topic-2"), generation=G),
+                  member("consumer3", ["topic"], owned=[], generation=G)]}
+NAME_EQ = "testAllConsumersHaveOwnedPartitionInvalidatedWhenClaimedByMultipleConsumersInSameGenerationWithEqualPartitionsPerConsumer"
+case("sticky", "double_claim_equal_shares", "StickyAssignorTest." + NAME_EQ, EQ,
+     {"consumer1": tps("topic-1"), "consumer2": tps("topic-2"), "consumer3": tps("topic-0")})
+case("cooperative-sticky", "double_claim_equal_shares", "CooperativeStickyAssignorTest." + NAME_EQ, EQ,
+     {"consumer1": tps("topic-1"), "consumer2": tps("topic-2"), "consumer3": []},
+     "topic-0 is withheld until both claimants have revoked it")
+
+# AbstractStickyAssignorTest.testRackAwareAssignmentWithUniformSubscription (calls with
+# preferRackAwareLogic=false; that switch is a test-only hook).
+SR = {"t1": 6, "t2": 7, "t3": 2}
+SR_EXP = ["t1-0, t1-3, t2-0, t2-3, t2-6", "t1-1, t1-4, t2-1, t2-4, t3-0", "t1-2, t1-5, t2-2, t2-5, t3-1"]
+for k, (rf, b, c) in enumerate([(3, null_racks(3), racks(3)), (3, racks(3), null_racks(3)), (3, racks(3), racks(3)),
+                                (3, racks(3), ["d", "e", "f"]), (3, racks(3), [None, "e", "f"]),
+                                (1, racks(3), racks(3)), (2, racks(3), racks(3)), (3, racks(2), racks(3))]):
+    for strategy, cls in [("sticky", "StickyAssignorTest"), ("cooperative-sticky", "CooperativeStickyAssignorTest")]:
+        c_ = rack_case(cls + " (inherited " + A + "testRackAwareAssignmentWithUniformSubscription)",
+                       SR, rf, b, c, [ALL3] * 3, SR_EXP)
+        add(strategy, "rack_uniform_subscription_%d" % k, c_)
+add("sticky", "rack_uniform_subscription_misaligned_owned",
+    rack_case("StickyAssignorTest (inherited " + A + "testRackAwareAssignmentWithUniformSubscription)",
+              SR, 1, racks(3), racks(3), [ALL3] * 3, SR_EXP,
+              owned=["t1-0, t1-1, t1-2, t1-3, t1-4", "t1-5, t2-0, t2-1, t2-2, t2-3", "t2-4, t2-5, t2-6, t3-0, t3-1"]))
+
 if __name__ == "__main__":
     write()
