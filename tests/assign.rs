@@ -13,7 +13,8 @@ struct Case {
     kafka_test: String,
     input: AssignInput,
     input_json: serde_json::Value,
-    expected: Assignment,
+    /// The exact assignment Kafka's test asserts, or `Err(text)` when it asserts a throw.
+    expected: Result<Assignment, String>,
 }
 
 fn load_cases(strategy: Strategy) -> Vec<Case> {
@@ -37,7 +38,10 @@ fn load_cases(strategy: Strategy) -> Vec<Case> {
                 kafka_test: doc["kafka_test"].as_str().expect("kafka_test").to_string(),
                 input: serde_json::from_value(input_json.clone())
                     .unwrap_or_else(|e| panic!("{}: input: {e}", path.display())),
-                expected: assignor::assignment_from_json(&doc["expected"]).expect("expected"),
+                expected: match doc["expected_error"].as_str() {
+                    Some(text) => Err(text.to_string()),
+                    None => Ok(assignor::assignment_from_json(&doc["expected"]).expect("expected")),
+                },
                 input_json,
                 path,
             }
@@ -54,12 +58,12 @@ fn run_cli(strategy: &str, stdin: &str) -> (i32, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("kafkasim runs");
-    child
+    // A verb that fails before reading stdin (unknown strategy) closes the pipe early.
+    let _ = child
         .stdin
         .take()
         .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
+        .write_all(stdin.as_bytes());
     let out = child.wait_with_output().expect("kafkasim exits");
     (
         out.status.code().unwrap_or(-1),
@@ -83,21 +87,34 @@ fn check_strategy(strategy: Strategy, min_cases: usize) {
     let mut failures = Vec::new();
     for case in &cases {
         let name = format!("{} ({})", case.path.display(), case.kafka_test);
-        match assignor::assign(case.strategy, &case.input) {
-            Ok(actual) if actual == case.expected => {}
-            Ok(actual) => failures.push(format!(
-                "{name}\n  library:  {}\n  expected: {}",
-                describe(&actual),
-                describe(&case.expected)
-            )),
-            Err(e) => failures.push(format!("{name}\n  library error: {e}")),
-        }
+        let actual = assignor::assign(case.strategy, &case.input).map_err(|e| e.to_string());
         let (code, stdout, stderr) = run_cli(strategy.name(), &case.input_json.to_string());
-        let cli = serde_json::from_str::<serde_json::Value>(&stdout)
-            .ok()
-            .and_then(|v| assignor::assignment_from_json(&v).ok());
-        if code != 0 || cli.as_ref() != Some(&case.expected) {
-            failures.push(format!("{name}\n  cli exit {code}: {stdout}{stderr}"));
+        match &case.expected {
+            Ok(expected) => {
+                if actual.as_ref() != Ok(expected) {
+                    failures.push(format!(
+                        "{name}\n  library:  {}\n  expected: {}",
+                        actual.map_or_else(|e| e, |a| describe(&a)),
+                        describe(expected)
+                    ));
+                }
+                let cli = serde_json::from_str::<serde_json::Value>(&stdout)
+                    .ok()
+                    .and_then(|v| assignor::assignment_from_json(&v).ok());
+                if code != 0 || cli.as_ref() != Some(expected) {
+                    failures.push(format!("{name}\n  cli exit {code}: {stdout}{stderr}"));
+                }
+            }
+            Err(needle) => {
+                if !actual.as_ref().is_err_and(|e| e.contains(needle.as_str())) {
+                    failures.push(format!(
+                        "{name}\n  expected an error with `{needle}`, got {actual:?}"
+                    ));
+                }
+                if code != 2 || !stderr.contains(needle.as_str()) {
+                    failures.push(format!("{name}\n  cli exit {code}: {stdout}{stderr}"));
+                }
+            }
         }
     }
     assert!(

@@ -437,5 +437,64 @@ add("sticky", "rack_uniform_subscription_misaligned_owned",
               SR, 1, racks(3), racks(3), [ALL3] * 3, SR_EXP,
               owned=["t1-0, t1-1, t1-2, t1-3, t1-4", "t1-5, t2-0, t2-1, t2-2, t2-3", "t2-4, t2-5, t2-6, t3-0, t3-1"]))
 
+# ---------------------------------------------------------------------------------------------
+# server-range (group-coordinator/src/test/java/org/apache/kafka/coordinator/group/assignor/
+# RangeAssignorTest.java). Only first assignments and cases where stickiness cannot matter:
+# at 1eb7644 the server range assignor is not sticky.
+SRT = "RangeAssignorTest (server)."
+case("server-range", "two_members_same_subscriptions", SRT + "testFirstAssignmentTwoConsumersTwoTopicsSameSubscriptions",
+     {"topics": {"topic1": 3, "topic3": 2},
+      "members": [member("A", ["topic1", "topic3"]), member("B", ["topic1", "topic3"])]},
+     {"A": tps("topic1-0, topic1-1, topic3-0"), "B": tps("topic1-2, topic3-1")})
+case("server-range", "three_members_different_subscriptions", SRT + "testFirstAssignmentThreeConsumersThreeTopicsDifferentSubscriptions",
+     {"topics": {"topic1": 3, "topic2": 3, "topic3": 2},
+      "members": [member("A", ["topic1", "topic2"]), member("B", ["topic3"]), member("C", ["topic2", "topic3"])]},
+     {"A": tps("topic1-0, topic1-1, topic1-2, topic2-0, topic2-1"), "B": tps("topic3-0"),
+      "C": tps("topic2-2, topic3-1")})
+case("server-range", "more_members_than_partitions", SRT + "testFirstAssignmentNumConsumersGreaterThanNumPartitions",
+     {"topics": {"topic1": 3, "topic3": 2},
+      "members": [member(m, ["topic1", "topic3"]) for m in "ABC"]},
+     {"A": tps("topic1-0, topic3-0"), "B": tps("topic1-1, topic3-1"), "C": tps("topic1-2")})
+case("server-range", "partition_added", SRT + "testReassignmentWhenOnePartitionAddedForTwoConsumersTwoTopics",
+     {"topics": {"topic1": 4, "topic2": 4},
+      "members": [member("A", ["topic1", "topic2"], owned=tps("topic1-0, topic1-1, topic2-0, topic2-1")),
+                  member("B", ["topic1", "topic2"], owned=tps("topic1-2, topic2-2"))]},
+     {"A": tps("topic1-0, topic1-1, topic2-0, topic2-1"), "B": tps("topic1-2, topic1-3, topic2-2, topic2-3")})
+case("server-range", "member_removed", SRT + "testReassignmentWhenOneConsumerRemovedAfterInitialAssignmentWithTwoConsumersTwoTopics",
+     {"topics": {"topic1": 3, "topic2": 3},
+      "members": [member("B", ["topic1", "topic2"], owned=tps("topic1-2, topic2-2"))]},
+     {"B": tps("topic1-0, topic1-1, topic1-2, topic2-0, topic2-1, topic2-2")})
+case("server-range", "nonexistent_topic", SRT + "testOneConsumerSubscribedToNonExistentTopic",
+     {"topics": {"topic1": 3}, "members": [member("A", ["topic2"])]}, None)
+CASES["server-range"][-1][1]["expected_error"] = "does not exist"
+
+# ---------------------------------------------------------------------------------------------
+# uniform (group-coordinator/src/test/java/org/apache/kafka/coordinator/group/assignor/
+# UniformHomogeneousAssignmentBuilderTest.java). Members A, B, C iterate in that order both in the
+# test's TreeMap and in a Java HashMap. Only cases whose outcome does not depend on topic-id hash
+# order or on which member receives an extra partition (see the report).
+UH = "UniformHomogeneousAssignmentBuilderTest."
+case("uniform", "one_member_no_subscription", UH + "testOneMemberNoTopicSubscription",
+     {"topics": {"topic1": 3}, "members": [member("A", [])]}, {"A": []})
+case("uniform", "nonexistent_topic", UH + "testOneMemberSubscribedToNonexistentTopic",
+     {"topics": {"topic1": 3}, "members": [member("A", ["topic2"])]}, None)
+CASES["uniform"][-1][1]["expected_error"] = "does not exist"
+case("uniform", "unbalanced_previous_assignment", UH + "testReassignmentForTwoMembersTwoTopicsGivenUnbalancedPrevAssignment",
+     {"topics": {"topic1": 3, "topic2": 3},
+      "members": [member("A", ["topic1", "topic2"], owned=tps("topic1-0, topic1-1, topic2-0, topic2-1")),
+                  member("B", ["topic1", "topic2"], owned=tps("topic1-2, topic2-2"))]},
+     {"A": tps("topic1-0, topic1-1, topic2-0"), "B": tps("topic1-2, topic2-1, topic2-2")})
+case("uniform", "member_added", UH + "testReassignmentWhenOneMemberAddedAfterInitialAssignmentWithTwoMembersTwoTopics",
+     {"topics": {"topic1": 3, "topic2": 3},
+      "members": [member("A", ["topic1", "topic2"], owned=tps("topic1-0, topic1-2, topic2-0")),
+                  member("B", ["topic1", "topic2"], owned=tps("topic1-1, topic2-1, topic2-2")),
+                  member("C", ["topic1", "topic2"])]},
+     {"A": tps("topic1-0, topic1-2"), "B": tps("topic1-1, topic2-1"), "C": tps("topic2-0, topic2-2")})
+case("uniform", "subscription_removed", UH + "testReassignmentWhenOneSubscriptionRemovedAfterInitialAssignmentWithTwoMembersTwoTopics",
+     {"topics": {"topic1": 2, "topic2": 2},
+      "members": [member("A", ["topic2"], owned=tps("topic1-0, topic2-0")),
+                  member("B", ["topic2"], owned=tps("topic1-1, topic2-1"))]},
+     {"A": tps("topic2-0"), "B": tps("topic2-1")})
+
 if __name__ == "__main__":
     write()
