@@ -329,3 +329,58 @@ impl<'a> RackInfo<'a> {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{assign_with, Strategy};
+    use super::*;
+
+    /// KIP-341's example: A drops out after generation 1 owning `t-0`; B owns `t-0` in
+    /// generation 2; A returns still claiming `t-0`, next to a new member C.
+    fn kip_341_rejoin() -> AssignInput {
+        let mut a = Member::new("A", &["t"]);
+        a.owned = vec![TopicPartition::new("t", 0)];
+        a.generation = Some(1);
+        let mut b = Member::new("B", &["t"]);
+        b.owned = vec![TopicPartition::new("t", 0)];
+        b.generation = Some(2);
+        AssignInput {
+            topics: [("t".to_string(), 3)].into(),
+            members: vec![a, b, Member::new("C", &["t"])],
+            partition_racks: BTreeMap::new(),
+        }
+    }
+
+    fn tps(partitions: &[u32]) -> Vec<TopicPartition> {
+        partitions
+            .iter()
+            .map(|&p| TopicPartition::new("t", p))
+            .collect()
+    }
+
+    #[test]
+    fn stale_claim_loses_to_the_newer_generation() {
+        for strategy in [Strategy::Sticky, Strategy::CooperativeSticky] {
+            let out = assign_with(strategy, &kip_341_rejoin(), &AssignOptions::default()).unwrap();
+            assert_eq!(out["B"], tps(&[0]), "{strategy}");
+            assert_eq!(out["A"].len() + out["C"].len(), 2, "{strategy}: {out:?}");
+            assert!(
+                !out["A"].contains(&TopicPartition::new("t", 0)),
+                "{strategy}"
+            );
+        }
+    }
+
+    #[test]
+    fn trusting_stale_owned_assigns_one_partition_twice() {
+        let options = AssignOptions {
+            trust_stale_owned: true,
+        };
+        for strategy in [Strategy::Sticky, Strategy::CooperativeSticky] {
+            let out = assign_with(strategy, &kip_341_rejoin(), &options).unwrap();
+            assert_eq!(out["A"], tps(&[0]), "{strategy}");
+            assert_eq!(out["B"], tps(&[0]), "{strategy}");
+            assert_eq!(out["C"], tps(&[1, 2]), "{strategy}");
+        }
+    }
+}
