@@ -108,7 +108,8 @@ pub struct Member {
     /// The topics it subscribes to.
     pub subscriptions: Vec<String>,
     /// The partitions it owned before this rebalance (sticky assignors; the current assignment
-    /// for `uniform`).
+    /// for `uniform`), in the order the member reports them: when the sticky assignor must give
+    /// some up, it keeps the first ones.
     #[serde(default, with = "tp_list")]
     pub owned: Vec<TopicPartition>,
     /// The generation its `owned` partitions date from (sticky assignors).
