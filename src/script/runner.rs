@@ -246,10 +246,15 @@ impl Runner {
     /// Whether every expected field matches; binds `<new:A>` member ids of request `of`.
     fn matches(&mut self, expect: &Map<String, Value>, actual: &Value, of: Option<usize>) -> bool {
         let mut ok = true;
+        // `<new:A>` binds first, so that `$A` elsewhere in the same expectation sees it.
+        for (key, want) in expect {
+            if let Some(alias) = want.as_str().and_then(new_alias) {
+                ok &= self.bind_new(alias, &actual[key.as_str()], of);
+            }
+        }
         for (key, want) in expect {
             let got = &actual[key.as_str()];
-            if let Some(alias) = want.as_str().and_then(new_alias) {
-                ok &= self.bind_new(alias, got, of);
+            if want.as_str().and_then(new_alias).is_some() {
                 continue;
             }
             ok &= match self.resolve(want) {
