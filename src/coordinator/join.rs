@@ -373,7 +373,8 @@ impl GroupCoordinator {
         }
         let now = self.now;
         let g = self.group_mut(group_id);
-        if g.is(Dead) {
+        if !g.is(PreparingRebalance) {
+            // Dead, or a stale timer: nothing to complete.
             return;
         }
         if !g.maybe_elect_new_joined_leader() && g.num_members() > 0 {
