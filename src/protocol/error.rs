@@ -70,6 +70,9 @@ error_codes! {
     FencedMemberEpoch = "FENCED_MEMBER_EPOCH", 110;
     UnreleasedInstanceId = "UNRELEASED_INSTANCE_ID", 111;
     StaleBrokerEpoch = "STALE_BROKER_EPOCH", 77;
+    MessageTooLarge = "MESSAGE_TOO_LARGE", 10;
+    RecordListTooLarge = "RECORD_LIST_TOO_LARGE", 18;
+    KafkaStorageError = "KAFKA_STORAGE_ERROR", 56;
 }
 
 impl ErrorCode {

@@ -1,0 +1,85 @@
+//! Broker configuration the group coordinator obeys, with Kafka's defaults.
+
+use std::collections::BTreeMap;
+
+/// `group.*` / `offsets.*` broker settings plus the simulator's own switches.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CoordinatorConfig {
+    /// `group.min.session.timeout.ms` (6000).
+    pub group_min_session_timeout_ms: i32,
+    /// `group.max.session.timeout.ms` (1800000).
+    pub group_max_session_timeout_ms: i32,
+    /// `group.initial.rebalance.delay.ms` (3000).
+    pub group_initial_rebalance_delay_ms: u64,
+    /// `group.max.size` (Integer.MAX_VALUE).
+    pub group_max_size: usize,
+    /// The hard-coded timeout of a brand-new member's first parked JoinGroup (300000).
+    pub new_member_join_timeout_ms: u64,
+    /// `offset.metadata.max.bytes` (4096).
+    pub offset_metadata_max_bytes: usize,
+    /// `offsets.retention.minutes` (10080), as milliseconds.
+    pub offsets_retention_ms: u64,
+    /// `offsets.retention.check.interval.ms` (600000).
+    pub offsets_retention_check_interval_ms: u64,
+    /// Legacy switch (KAFKA-2555, off by default): when on, an OffsetCommit whose generation is
+    /// stale is accepted instead of failing with `ILLEGAL_GENERATION`.
+    pub commit_ignores_generation: bool,
+    /// Topics that exist, with their partition counts; OffsetCommit to anything else gets
+    /// `UNKNOWN_TOPIC_OR_PARTITION` (KafkaApis' check before the coordinator). `None`: all exist.
+    pub cluster_topics: Option<BTreeMap<String, u32>>,
+    /// Which `__consumer_offsets` partition this coordinator serves, as `(partition, partitions)`;
+    /// groups hashing elsewhere get `NOT_COORDINATOR`. `None`: every group is ours.
+    pub offsets_partition: Option<(u32, u32)>,
+    /// Seeds the deterministic member-id suffix (the host passes e.g. the partition's leader epoch,
+    /// so two coordinator incarnations never issue the same id).
+    pub member_id_seed: u64,
+}
+
+impl Default for CoordinatorConfig {
+    fn default() -> Self {
+        CoordinatorConfig {
+            group_min_session_timeout_ms: 6000,
+            group_max_session_timeout_ms: 1_800_000,
+            group_initial_rebalance_delay_ms: 3000,
+            group_max_size: i32::MAX as usize,
+            new_member_join_timeout_ms: 300_000,
+            offset_metadata_max_bytes: 4096,
+            offsets_retention_ms: 10080 * 60 * 1000,
+            offsets_retention_check_interval_ms: 600_000,
+            commit_ignores_generation: false,
+            cluster_topics: None,
+            offsets_partition: None,
+            member_id_seed: 0,
+        }
+    }
+}
+
+/// Java's `String.hashCode` (over UTF-16 code units, wrapping).
+pub fn java_string_hash(s: &str) -> i32 {
+    s.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
+}
+
+/// The `__consumer_offsets` partition of a group: `Utils.abs(groupId.hashCode()) % partitions`
+/// (Kafka's `abs` maps `Integer.MIN_VALUE` to 0).
+pub fn offsets_partition_for(group_id: &str, partitions: u32) -> u32 {
+    let h = java_string_hash(group_id);
+    let abs = if h == i32::MIN { 0 } else { h.abs() };
+    (abs as u32) % partitions.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_hash_matches_known_values() {
+        assert_eq!(java_string_hash(""), 0);
+        assert_eq!(java_string_hash("a"), 97);
+        // "hello".hashCode() in Java.
+        assert_eq!(java_string_hash("hello"), 99162322);
+        // "polygenelubricants".hashCode() == Integer.MIN_VALUE.
+        assert_eq!(java_string_hash("polygenelubricants"), i32::MIN);
+        assert_eq!(offsets_partition_for("polygenelubricants", 50), 0);
+    }
+}
