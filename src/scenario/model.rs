@@ -569,6 +569,9 @@ pub struct ProtocolSwitches {
     pub controller_resets_epochs: bool,
     /// Pre-KAFKA-2555: the group coordinator accepts offset commits from stale generations.
     pub commit_ignores_generation: bool,
+    /// KAFKA-7026 (before KIP-341): the sticky assignors trust owned partitions from any
+    /// generation.
+    pub assignor_trusts_stale_owned: bool,
     /// Broken: a loaded coordinator ignores the stored generation and restarts at 0.
     pub coordinator_forgets_generation: bool,
     /// Broken: the coordinator answers an OffsetCommit before its records are replicated.

@@ -10,10 +10,56 @@ use crate::protocol::TopicPartition;
 use crate::scenario::AssignorName;
 use std::collections::BTreeMap;
 
-/// member id → partitions, for every member (idle members get an empty list). For a cooperative
-/// strategy, partitions still owned by another member are withheld from their new owner until
-/// that member revoked them (`CooperativeStickyAssignor.adjustAssignment`, KIP-429).
+/// member id → partitions, for every member (idle members get an empty list), computed by the
+/// group's client-side assignor from [`crate::assignor`] exactly as Kafka's would
+/// (cooperative-sticky withholds partitions still owned elsewhere, KIP-429).
+/// `trust_stale_owned` is the KAFKA-7026 broken variant. Input the assignor rejects (Kafka's
+/// leader would throw) falls back to range rules, with a warning.
 pub fn assign(
+    strategy: AssignorName,
+    topics: &BTreeMap<String, u32>,
+    members: &[(String, Option<String>, Subscription)],
+    trust_stale_owned: bool,
+) -> BTreeMap<String, Vec<TopicPartition>> {
+    let input = crate::assignor::AssignInput {
+        topics: topics.clone(),
+        members: members
+            .iter()
+            .map(|(id, instance, sub)| crate::assignor::Member {
+                id: id.clone(),
+                subscriptions: sub.topics.clone(),
+                owned: sub
+                    .owned
+                    .iter()
+                    .filter(|tp| topics.get(&tp.topic).is_some_and(|n| tp.partition < *n))
+                    .cloned()
+                    .collect(),
+                generation: (sub.generation >= 0).then_some(sub.generation),
+                group_instance_id: instance.clone(),
+                rack: None,
+            })
+            .collect(),
+        partition_racks: BTreeMap::new(),
+    };
+    let kafka = match strategy {
+        AssignorName::Range => crate::assignor::Strategy::Range,
+        AssignorName::RoundRobin => crate::assignor::Strategy::RoundRobin,
+        AssignorName::Sticky => crate::assignor::Strategy::Sticky,
+        AssignorName::CooperativeSticky => crate::assignor::Strategy::CooperativeSticky,
+    };
+    let options = crate::assignor::AssignOptions { trust_stale_owned };
+    match crate::assignor::assign_with(kafka, &input, &options) {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!(error = %e.message, "assignor rejected its input; using range rules");
+            range_fallback(strategy, topics, members)
+        }
+    }
+}
+
+/// Kafka's RangeAssignor rules (static members first by instance id, then by member id), with
+/// cooperative withholding for a cooperative strategy.
+fn range_fallback(
     strategy: AssignorName,
     topics: &BTreeMap<String, u32>,
     members: &[(String, Option<String>, Subscription)],
@@ -101,10 +147,10 @@ mod tests {
             ("a".to_string(), None, sub(&[0, 1, 2, 3], 1)),
             ("b".to_string(), None, sub(&[], -1)),
         ];
-        let eager = assign(AssignorName::Range, &topics, &members);
+        let eager = assign(AssignorName::Range, &topics, &members, false);
         assert_eq!(eager["a"].len(), 2);
         assert_eq!(eager["b"].len(), 2);
-        let coop = assign(AssignorName::CooperativeSticky, &topics, &members);
+        let coop = assign(AssignorName::CooperativeSticky, &topics, &members, false);
         assert_eq!(coop["a"].len(), 2, "a keeps what it is assigned");
         assert!(
             coop["b"].is_empty(),

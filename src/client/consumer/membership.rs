@@ -328,15 +328,20 @@ impl Consumer {
             .flat_map(|m| m.2.topics.iter())
             .filter_map(|t| self.metadata.partition_count(t).map(|n| (t.clone(), n)))
             .collect();
-        super::assign::assign(self.cfg.assignor, &topics, &members)
-            .into_iter()
-            .map(|(m, parts)| {
-                (
-                    m,
-                    serde_json::to_string(&Assignment { partitions: parts }).expect("json"),
-                )
-            })
-            .collect()
+        super::assign::assign(
+            self.cfg.assignor,
+            &topics,
+            &members,
+            self.trusts_stale_owned,
+        )
+        .into_iter()
+        .map(|(m, parts)| {
+            (
+                m,
+                serde_json::to_string(&Assignment { partitions: parts }).expect("json"),
+            )
+        })
+        .collect()
     }
 
     fn on_sync(&mut self, now: Millis, r: SyncGroupResponse, out: &mut Effects) {

@@ -62,6 +62,7 @@ pub struct Consumer {
     /// Broken variants (tests only): see `ProtocolSwitches`.
     pub keeps_partitions_on_rejoin: bool,
     pub commits_before_processing: bool,
+    pub trusts_stale_owned: bool,
     pub member: membership::Membership,
     pub app: app::App,
     pub metadata: ClientMetadata,
@@ -95,6 +96,7 @@ impl Consumer {
             pending_commit_retry: None,
             keeps_partitions_on_rejoin: false,
             commits_before_processing: false,
+            trusts_stale_owned: false,
             cfg,
         }
     }
