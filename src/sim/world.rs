@@ -156,6 +156,19 @@ impl World {
         self.start + std::time::Duration::from_millis(ms)
     }
 
+    /// Drops what the run's cores and history hold. madsim keeps a finished runtime's node tasks
+    /// (and through them this world) alive longer than the run; without this each run would leak
+    /// its logs and cores.
+    pub fn release(&self) {
+        for slot in self.slots.values() {
+            *lock(slot) = Slot::ReaderDown { incarnation: 0 };
+        }
+        let mut h = lock(&self.history);
+        h.take_events();
+        h.take_observers();
+        lock(&self.controls).clear();
+    }
+
     pub fn slot(&self, id: NodeId) -> MutexGuard<'_, Slot> {
         lock(self.slots.get(&id).expect("every node has a slot"))
     }
