@@ -543,10 +543,15 @@ impl Broker {
         }
     }
 
+    /// Kafka's `handleAlterPartitionUpdate`: only the answer to the request in flight ends the
+    /// pending state; a late answer to an older request (superseded when metadata moved the
+    /// partition on) must not drop a newer pending expansion, or the high watermark would be
+    /// computed without a follower the controller has just admitted.
     pub(super) fn on_alter_partition_response(
         &mut self,
         now: Millis,
         tp: TopicPartition,
+        corr: u64,
         resp: AlterPartitionResponse,
         out: &mut Effects,
     ) {
@@ -557,7 +562,9 @@ impl Broker {
         let Some(l) = r.leader_state_mut() else {
             return;
         };
-        l.pending = None;
+        if l.pending.as_ref().is_some_and(|p| p.correlation_id == corr) {
+            l.pending = None;
+        }
         match resp.state {
             Some(state)
                 if resp.error.is_ok()

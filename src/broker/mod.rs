@@ -282,7 +282,7 @@ impl Broker {
             } => {
                 if let Some((kind, timer)) = self.inflight.remove(&correlation_id) {
                     self.timers.cancel(timer);
-                    self.handle_response(now, kind, body, out);
+                    self.handle_response(now, correlation_id, kind, body, out);
                 }
             }
         }
@@ -361,13 +361,20 @@ impl Broker {
         }
     }
 
-    fn handle_response(&mut self, now: Millis, kind: Inflight, body: Response, out: &mut Effects) {
+    fn handle_response(
+        &mut self,
+        now: Millis,
+        corr: u64,
+        kind: Inflight,
+        body: Response,
+        out: &mut Effects,
+    ) {
         match (kind, body) {
             (Inflight::Heartbeat, Response::BrokerHeartbeat(resp)) => {
                 self.apply_metadata(now, &resp.records, out)
             }
             (Inflight::AlterPartition(tp), Response::AlterPartition(resp)) => {
-                self.on_alter_partition_response(now, tp, resp, out)
+                self.on_alter_partition_response(now, tp, corr, resp, out)
             }
             (Inflight::Fetch(leader), Response::Fetch(resp)) => {
                 self.on_fetch_response(now, leader, resp, out)
