@@ -20,6 +20,7 @@ use crate::history::EventKind;
 use crate::protocol::group::*;
 use crate::protocol::message::{Request, Response};
 use crate::protocol::{ErrorCode, Millis, NodeId, TopicPartition};
+use crate::scenario::AssignorName;
 use std::collections::BTreeSet;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +45,10 @@ pub struct Membership {
     /// Must (re)join at the next poll boundary.
     pub rejoin_needed: bool,
     pub owned: BTreeSet<TopicPartition>,
+    /// The eager `StickyAssignor`'s own memory of its last assignment and its generation, sent
+    /// as subscription userData. Kafka keeps it across a lost generation (only the next
+    /// assignment replaces it), so an evicted member claims partitions from an old generation.
+    pub sticky_user_data: Option<(i32, Vec<TopicPartition>)>,
     pub backoff_until: Millis,
     heartbeat_timer: Option<crate::timer::TimerId>,
 }
@@ -57,6 +62,7 @@ impl Membership {
             state: State::Unjoined,
             rejoin_needed: true,
             owned: BTreeSet::new(),
+            sticky_user_data: None,
             backoff_until: 0,
             heartbeat_timer: None,
         }
@@ -133,15 +139,21 @@ impl Consumer {
         let Some(coordinator) = self.coordinator else {
             return;
         };
-        let owned = if self.cfg.assignor.cooperative() {
-            self.member.owned.iter().cloned().collect()
-        } else {
-            Vec::new()
+        let (generation, owned) = match (self.cfg.assignor, &self.member.sticky_user_data) {
+            // KIP-429: cooperative members list what they still own.
+            (a, _) if a.cooperative() => (
+                self.member.generation,
+                self.member.owned.iter().cloned().collect(),
+            ),
+            // StickyAssignor.subscriptionUserData: its last assignment, with that generation.
+            (AssignorName::Sticky, Some((g, parts))) => (*g, parts.clone()),
+            // Eager members revoked everything before joining.
+            _ => (self.member.generation, Vec::new()),
         };
         let sub = Subscription {
             topics: self.cfg.topics.clone(),
             owned,
-            generation: self.member.generation,
+            generation,
         };
         let req = JoinGroupRequest {
             group_id: self.group(),
@@ -323,6 +335,7 @@ impl Consumer {
                 )
             })
             .collect();
+        tracing::debug!(?members, "the leader runs the assignor");
         let topics = members
             .iter()
             .flat_map(|m| m.2.topics.iter())
@@ -378,6 +391,10 @@ impl Consumer {
             self.member.owned.difference(&assigned).cloned().collect();
         self.revoke(&revoked, false, out);
         self.member.owned = assigned;
+        self.member.sticky_user_data = Some((
+            self.member.generation,
+            self.member.owned.iter().cloned().collect(),
+        ));
         self.member.state = State::Stable;
         // Cooperative: what moved away was revoked now; its new owner gets it next round.
         self.member.rejoin_needed = !revoked.is_empty() && self.cfg.assignor.cooperative();
