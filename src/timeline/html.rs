@@ -51,7 +51,7 @@ text{font-size:11px}
 .hw{fill:none;stroke:#1a1a1a;stroke-width:1.3;vector-effect:non-scaling-stroke}
 .leo{fill:none;stroke:#777;stroke-dasharray:2 2;stroke-width:1;vector-effect:non-scaling-stroke}
 .vline{stroke:#e00;stroke-width:1.5;vector-effect:non-scaling-stroke;pointer-events:none}
-.viol circle{fill:#e00;stroke:#700}.viol text{fill:#c00;font-weight:bold}
+.viol circle{fill:#e00;stroke:#700}.vlabel{fill:#c00;font-weight:bold;pointer-events:none}
 .sel{outline:2px solid #000;stroke:#000;stroke-width:2}
 #details{margin-top:6px;padding:6px;border:1px solid #ccc;background:#ffe;min-height:2.5em;white-space:pre-wrap;font-family:monospace}
 #legend span.sw{display:inline-block;width:12px;height:12px;margin:0 3px 0 10px;vertical-align:middle;border:1px solid #0003}
@@ -62,7 +62,7 @@ const JS: &str = r#"
 (function(){
   var k=1, base=+document.getElementById('chart').dataset.basew, end=+document.getElementById('chart').dataset.endus;
   var chart=document.getElementById('chart'), plot=document.getElementById('plot'), axis=document.getElementById('axis');
-  var NS='http://www.w3.org/2000/svg', H=+chart.getAttribute('height');
+  var NS=chart.namespaceURI, H=+chart.getAttribute('height');
   function drawAxis(){
     while(axis.firstChild)axis.removeChild(axis.firstChild);
     var steps=[1e5,2e5,5e5,1e6,2e6,5e6,1e7,2e7,3e7,6e7,12e7,3e8,6e8,12e8], w=base*k, step=steps[steps.length-1];
@@ -81,7 +81,7 @@ const JS: &str = r#"
     document.querySelectorAll('#overlay [data-x]').forEach(function(e){
       var x=+e.dataset.x*k;
       if(e.tagName==='g'){e.setAttribute('transform','translate('+x+',0)');}
-      else{e.setAttribute('x',x+2);}
+      else{e.setAttribute('x',x+(e.classList.contains('vlabel')?7:2));}
       if(e.dataset.w!==undefined){e.style.display=(+e.dataset.w*k<e.textContent.length*5.5+4)?'none':'';}
     });
     document.getElementById('zoomlevel').textContent='zoom ×'+k;
@@ -141,6 +141,9 @@ fn legend(t: &Timeline) -> String {
             esc(m)
         );
     }
+    if t.members.is_empty() {
+        out.push_str(" (no group members in this run)");
+    }
     out.push_str("</div><div><b>partition leaders</b>");
     let mut brokers: Vec<u32> = t
         .partitions
@@ -169,9 +172,9 @@ fn legend(t: &Timeline) -> String {
          <span class=\"sw\" style=\"background:#17a2b8\"></span>drop / delay\
          <span class=\"sw\" style=\"background:#e00\"></span>checker violation</div>",
     );
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<div>simulated time 0 – {}</div></div>\n",
+        "<div>simulated time 0 – {}</div></div>",
         secs(t.end_us)
     );
     out

@@ -40,13 +40,13 @@ pub fn render(outcome: &RunOutcome, scenario_name: &str) -> String {
     let backdrop = s.backdrop();
     let h = s.y + 4;
     let names = format!(
-        r#"<svg id="names" xmlns="http://www.w3.org/2000/svg" width="{NAMES_W}" height="{h}">{}</svg>"#,
+        r#"<svg id="names" width="{NAMES_W}" height="{h}">{}</svg>"#,
         s.names
     );
     let mut chart = String::new();
     let _ = write!(
         chart,
-        r#"<svg id="chart" xmlns="http://www.w3.org/2000/svg" width="{}" height="{h}" data-basew="{BASE_W}" data-endus="{}"><g id="plot">{backdrop}{}</g><g id="axis">{}</g><g id="overlay">{}</g></svg>"#,
+        r#"<svg id="chart" width="{}" height="{h}" data-basew="{BASE_W}" data-endus="{}"><g id="plot">{backdrop}{}</g><g id="axis">{}</g><g id="overlay">{}</g></svg>"#,
         BASE_W + 40.0,
         t.end_us,
         s.plot,

@@ -36,7 +36,7 @@ pub fn secs(us: u64) -> String {
 /// A member's colour: golden-angle hues, so neighbours differ.
 pub fn member_colour(i: usize) -> String {
     let hue = (i as f64 * 137.508) % 360.0;
-    let light = if i % 2 == 0 { 52 } else { 40 };
+    let light = if i.is_multiple_of(2) { 52 } else { 40 };
     format!("hsl({hue:.0},70%,{light}%)")
 }
 
@@ -135,7 +135,8 @@ impl<'a> Svg<'a> {
             "sec",
             ROW_H,
         );
-        for v in &self.t.violations {
+        let vs = &self.t.violations;
+        for (i, v) in vs.iter().enumerate() {
             let x = self.x(v.at_us);
             let title = format!(
                 "VIOLATION {} ({:?}) at {}: {}",
@@ -144,14 +145,15 @@ impl<'a> Svg<'a> {
                 secs(v.at_us),
                 v.detail
             );
+            let cy = self.y + ROW_H / 2;
             let _ = write!(
                 self.overlay,
-                r#"<g class="viol" data-x="{x:.2}" transform="translate({x:.2},0)"><circle cx="0" cy="{}" r="5"/><text x="7" y="{}">{}</text><title>{}</title></g>"#,
-                self.y + ROW_H / 2,
-                self.y + ROW_H / 2 + 4,
-                esc(v.invariant),
+                r#"<g class="viol" data-x="{x:.2}" transform="translate({x:.2},0)"><circle cx="0" cy="{cy}" r="5"/><title>{}</title></g>"#,
                 esc(&title)
             );
+            // The name shows when the next marker leaves room for it.
+            let gap = vs.get(i + 1).map_or(1e9, |n| self.x(n.at_us) - x);
+            self.label(v.at_us, gap - 6.0, cy + 4, "vlabel", v.invariant);
         }
         self.y += ROW_H + 4;
     }
