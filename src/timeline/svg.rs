@@ -4,7 +4,6 @@
 //! `#plot`, which the page's script scales horizontally; labels and markers live in `#overlay`
 //! and carry their unscaled x in `data-x`, which the script multiplies by the zoom.
 
-use super::faults::FaultKind;
 use super::html::esc;
 use super::model::{GroupLanes, PartitionLane, Span, Timeline};
 use crate::protocol::TopicPartition;
@@ -109,7 +108,8 @@ impl<'a> Svg<'a> {
             "sec",
             n * ROW_H,
         );
-        for (w, row) in self.t.faults.iter().zip(rows) {
+        for (i, (w, row)) in self.t.faults.iter().zip(&rows).enumerate() {
+            let row = *row;
             let y = self.y + row as u32 * ROW_H + 1;
             let open = if w.open_ended {
                 " (healed by the liveness phase / end of run)"
@@ -124,9 +124,12 @@ impl<'a> Svg<'a> {
             );
             let class = format!("fault {}", w.kind.css());
             self.rect((w.start_us, w.end_us), y, ROW_H - 2, "none", &class, &title);
-            let span = self.x(w.end_us) - self.x(w.start_us);
-            let span = if w.kind == FaultKind::Note { 1e9 } else { span };
-            self.label(w.start_us, span, y + ROW_H - 5, "flabel", &w.label);
+            // The label may run past the window, up to the next one in its row.
+            let next = (i + 1..rows.len()).find(|j| rows[*j] == row);
+            let room = next.map_or(1e9, |j| {
+                self.x(self.t.faults[j].start_us) - self.x(w.start_us)
+            });
+            self.label(w.start_us, room, y + ROW_H - 5, "flabel", &w.label);
         }
         self.y += n * ROW_H + 2;
         self.name(
@@ -193,8 +196,9 @@ impl<'a> Svg<'a> {
         for (tp, spans) in &g.owners {
             self.owner_lane(name, tp, spans, g);
         }
-        for (at, gen) in &g.generations {
+        for (i, (at, gen)) in g.generations.iter().enumerate() {
             let x = self.x(*at);
+            let room = g.generations.get(i + 1).map_or(1e9, |n| self.x(n.0) - x);
             let _ = write!(
                 self.plot,
                 r#"<line class="gen" x1="{x:.2}" x2="{x:.2}" y1="{top}" y2="{}"><title>group {} gen {gen} from {}</title></line>"#,
@@ -204,7 +208,7 @@ impl<'a> Svg<'a> {
             );
             self.label(
                 *at,
-                1e9,
+                room,
                 top + LANE_H - 5,
                 "genlabel",
                 &format!("gen {gen}"),
