@@ -110,3 +110,71 @@ fn a_missing_scenario_is_bad_input() {
         .unwrap();
     assert_eq!(status.code(), Some(2));
 }
+
+/// Pre-KAFKA-2555 (`commit_ignores_generation`): c1 is paused past its session, the group moves
+/// on, and on resume c1 commits with its stale generation; commit_fencing fires.
+const BROKEN_FENCING: &str = r#"
+name = "broken-commit-fencing"
+duration_ms = 40000
+
+[cluster]
+brokers = 3
+offsets_topic_num_partitions = 1
+group_initial_rebalance_delay_ms = 500
+
+[[topic]]
+name = "t"
+partitions = 4
+replication_factor = 3
+min_insync_replicas = 2
+
+[[producer]]
+topic = "t"
+rate_per_s = 100
+keys = 16
+
+[[group]]
+id = "g"
+topics = ["t"]
+session_timeout_ms = 6000
+heartbeat_interval_ms = 1000
+consumers = 2
+processing_ms_per_record = 20.0
+
+[protocol]
+commit_ignores_generation = true
+
+[[fault]]
+at_ms = 9000
+kind = "slow_poll"
+node = "c1"
+duration_ms = 5000
+
+[[fault]]
+at_ms = 10000
+kind = "pause"
+node = "c1"
+duration_ms = 9000
+"#;
+
+#[test]
+fn a_broken_protocol_switch_draws_its_group_violation() {
+    let scenario = std::env::temp_dir().join(format!(
+        "kafkasim-timeline-{}-broken.toml",
+        std::process::id()
+    ));
+    std::fs::write(&scenario, BROKEN_FENCING).unwrap();
+    let (code, html) = timeline(scenario.to_str().unwrap(), &out_path("broken"));
+    let _ = std::fs::remove_file(&scenario);
+    assert_eq!(code, 1, "a safety violation exits 1");
+    assert!(html.contains("VIOLATION commit_fencing (Safety)"));
+    assert!(
+        html.contains(r#"class="shade f-slow""#),
+        "the pause is a window"
+    );
+    assert!(html.contains("pause c1 for 9000ms"));
+    assert!(
+        html.contains("owners overlap in this lane"),
+        "the zombie owner is drawn"
+    );
+}

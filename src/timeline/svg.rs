@@ -230,7 +230,15 @@ impl<'a> Svg<'a> {
             "lane",
             LANE_H,
         );
-        for s in spans {
+        // Owners that overlap (a zombie still holding on) share the lane in thinner rows.
+        let rows = pack_rows(
+            spans
+                .iter()
+                .map(|s| (s.start_us, s.end_us.max(s.start_us + 1))),
+        );
+        let n = rows.iter().copied().max().map_or(1, |m| m + 1) as u32;
+        let h = (LANE_H - 2) / n;
+        for (s, row) in spans.iter().zip(rows) {
             let o = &s.what;
             let i = self.t.member_index(&o.member);
             let node = self
@@ -247,16 +255,20 @@ impl<'a> Svg<'a> {
                 secs(s.end_us),
                 o.ended_by
             );
+            let title = if n > 1 {
+                format!("{title} (owners overlap in this lane)")
+            } else {
+                title
+            };
             let class = format!("own m{i}");
-            self.rect(
-                (s.start_us, s.end_us),
-                self.y + 1,
-                LANE_H - 2,
-                &member_colour(i),
-                &class,
-                &title,
-            );
-            let span = self.x(s.end_us) - self.x(s.start_us);
+            let y = self.y + 1 + row as u32 * h;
+            let fill = member_colour(i);
+            self.rect((s.start_us, s.end_us), y, h, &fill, &class, &title);
+            let span = if n > 1 {
+                0.0
+            } else {
+                self.x(s.end_us) - self.x(s.start_us)
+            };
             self.label(
                 s.start_us,
                 span,
