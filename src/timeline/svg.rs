@@ -277,25 +277,7 @@ impl<'a> Svg<'a> {
                 &format!("{node} g{}", o.generation),
             );
         }
-        for c in g.commits.get(tp).map(Vec::as_slice).unwrap_or(&[]) {
-            let x = self.x(c.at_us);
-            let class = if c.failed > 0 { "commit bad" } else { "commit" };
-            let title = format!(
-                "{} commit(s) of {tp} from {} ({} failed), last offset {}: {}",
-                c.count,
-                secs(c.at_us),
-                c.failed,
-                c.last_offset,
-                c.detail
-            );
-            let _ = write!(
-                self.plot,
-                r#"<line class="{class}" x1="{x:.2}" x2="{x:.2}" y1="{}" y2="{}"><title>{}</title></line>"#,
-                self.y + LANE_H - 6,
-                self.y + LANE_H,
-                esc(&title)
-            );
-        }
+        self.commit_ticks(tp, g.commits.get(tp).map(Vec::as_slice).unwrap_or(&[]));
         self.y += LANE_H;
     }
 
@@ -358,7 +340,36 @@ impl<'a> Svg<'a> {
             "hw",
             &format!("{tp} high watermark on the leader"),
         );
-        for (at, text) in &p.truncations {
+        self.truncations(tp, &p.truncations);
+        self.y += LANE_H;
+    }
+
+    /// Commit ticks at the bottom of an ownership lane (black: accepted, red: failed).
+    fn commit_ticks(&mut self, tp: &TopicPartition, ticks: &[super::model::CommitTick]) {
+        for c in ticks {
+            let x = self.x(c.at_us);
+            let class = if c.failed > 0 { "commit bad" } else { "commit" };
+            let title = format!(
+                "{} commit(s) of {tp} from {} ({} failed), last offset {}: {}",
+                c.count,
+                secs(c.at_us),
+                c.failed,
+                c.last_offset,
+                c.detail
+            );
+            let _ = write!(
+                self.plot,
+                r#"<line class="{class}" x1="{x:.2}" x2="{x:.2}" y1="{}" y2="{}"><title>{}</title></line>"#,
+                self.y + LANE_H - 6,
+                self.y + LANE_H,
+                esc(&title)
+            );
+        }
+    }
+
+    /// Orange ticks at the top of a partition lane, one per truncation on any replica.
+    fn truncations(&mut self, tp: &TopicPartition, truncations: &[(u64, String)]) {
+        for (at, text) in truncations {
             let x = self.x(*at);
             let _ = write!(
                 self.plot,
@@ -369,7 +380,6 @@ impl<'a> Svg<'a> {
                 esc(text)
             );
         }
-        self.y += LANE_H;
     }
 
     /// A step line of `(at, value)` scaled so that `max` touches the lane's top.
