@@ -47,4 +47,5 @@ pub mod report;
 pub mod scenario;
 pub mod script;
 pub mod sim;
+pub mod timeline;
 pub mod timer;

@@ -13,6 +13,7 @@ pub mod replay;
 pub mod run;
 pub mod script;
 pub mod shrink;
+pub mod timeline;
 
 use clap::{Parser, Subcommand};
 
@@ -87,6 +88,7 @@ enum Command {
     Shrink(shrink::ShrinkArgs),
     Assign(assign::AssignArgs),
     Script(script::ScriptArgs),
+    Timeline(timeline::TimelineArgs),
 }
 
 /// Parses the command line, runs the verb and turns its outcome into an exit code.
@@ -114,6 +116,7 @@ pub fn main() -> ExitCode {
         Command::Shrink(args) => shrink::main(args),
         Command::Assign(args) => assign::main(args),
         Command::Script(args) => script::main(args),
+        Command::Timeline(args) => timeline::main(args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
