@@ -384,8 +384,11 @@ mod tests {
             assert!(out["A"].contains(&p0), "{strategy}: {out:?}");
             assert!(out["B"].contains(&p0), "{strategy}: {out:?}");
             let all: BTreeSet<&TopicPartition> = out.values().flatten().collect();
-            assert_eq!(all.len(), 3, "{strategy}: every partition assigned: {out:?}");
+            assert_eq!(
+                all.len(),
+                3,
+                "{strategy}: every partition assigned: {out:?}"
+            );
         }
     }
 }
-

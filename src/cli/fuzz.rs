@@ -105,6 +105,25 @@ pub fn main(args: FuzzArgs) -> Result<u8, CliError> {
         if !result.failures.is_empty() {
             crate::say!("failing seeds' traces: {}/", args.out.display());
         }
+        // Across shards the range is not all this process ran: no median then.
+        let whole_range = args.shard == (1, 1);
+        for scenario in args.scenarios.iter().filter(|_| whole_range) {
+            let name = scenario.display().to_string();
+            let failing: Vec<u64> = result
+                .failures
+                .iter()
+                .filter(|f| f.scenario == name)
+                .map(|f| f.seed)
+                .collect();
+            if let Some(m) = fuzz::median_seeds_to_find(&failing, args.seeds.clone()) {
+                let distinct: std::collections::BTreeSet<u64> = failing.iter().copied().collect();
+                crate::say!(
+                    "{name}: {} of {} seeds failed; median seeds to find a failure: {m}",
+                    distinct.len(),
+                    args.seeds.end - args.seeds.start
+                );
+            }
+        }
         let failed = result.failures.len() as u64;
         crate::say!("{} passed, {} failed", result.runs - failed, failed);
     }

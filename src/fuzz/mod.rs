@@ -175,3 +175,45 @@ fn keep_log(dir: &std::path::Path, scenario: &Arc<ValidScenario>, seed: u64, swa
         .and_then(|_| std::fs::write(folder.join("report.json"), report.to_json()))
         .and_then(|_| std::fs::write(folder.join("history.jsonl"), jsonl));
 }
+
+/// How many seeds a fuzzer needs to find a failure, as a median over every place in `seeds` it
+/// could start from: from each start, count the seeds up to and including the next failing one
+/// (wrapping around the range). `None` when no seed failed.
+pub fn median_seeds_to_find(failing: &[u64], seeds: std::ops::Range<u64>) -> Option<u64> {
+    let set: std::collections::BTreeSet<u64> = failing
+        .iter()
+        .copied()
+        .filter(|s| seeds.contains(s))
+        .collect();
+    let first = *set.iter().next()?;
+    let mut distances: Vec<u64> = seeds
+        .clone()
+        .map(|start| match set.range(start..).next() {
+            Some(hit) => hit - start + 1,
+            None => seeds.end - start + first - seeds.start + 1,
+        })
+        .collect();
+    distances.sort_unstable();
+    Some(distances[distances.len() / 2])
+}
+
+#[cfg(test)]
+mod seeds_to_find_tests {
+    use super::median_seeds_to_find;
+
+    #[test]
+    fn every_seed_failing_needs_one() {
+        assert_eq!(median_seeds_to_find(&[0, 1, 2, 3], 0..4), Some(1));
+    }
+
+    #[test]
+    fn one_failure_in_ten_needs_about_half_the_range() {
+        // From starts 0..10 the distances to seed 4 (wrapping) are 5,4,3,2,1,10,9,8,7,6.
+        assert_eq!(median_seeds_to_find(&[4], 0..10), Some(6));
+    }
+
+    #[test]
+    fn no_failure_gives_none() {
+        assert_eq!(median_seeds_to_find(&[], 0..10), None);
+    }
+}

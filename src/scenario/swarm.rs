@@ -99,6 +99,7 @@ fn draw_faults(spec: &Scenario, rng: &mut ChaCha8Rng) -> Vec<FaultSpec> {
     let mut budget = Budget {
         power_losses: sw.max_power_losses.unwrap_or(min_isr.saturating_sub(1)),
         down_until: 0,
+        last_target: None,
     };
     let mut faults = Vec::new();
     let mut t = rng.gen_range(0..mean_gap.min(horizon).max(1));
@@ -119,6 +120,21 @@ fn draw_faults(spec: &Scenario, rng: &mut ChaCha8Rng) -> Vec<FaultSpec> {
 struct Budget {
     power_losses: u32,
     down_until: u64,
+    /// The node the last node fault (or leader isolation) aimed at: faults pile up on one node
+    /// half the time (isolated, then crashed; paused, then slow), as real incidents do.
+    last_target: Option<String>,
+}
+
+impl Budget {
+    /// The last target again (half the time), else a fresh one; remembered for the next fault.
+    fn target(&mut self, spec: &Scenario, rng: &mut ChaCha8Rng) -> String {
+        let node = match self.last_target.take() {
+            Some(last) if rng.gen_bool(0.5) => last,
+            _ => target(spec, rng, true),
+        };
+        self.last_target = Some(node.clone());
+        node
+    }
 }
 
 fn draw_one(
@@ -154,7 +170,7 @@ fn draw_one(
             if mode == CrashMode::PowerLoss {
                 budget.power_losses -= 1;
             }
-            let node = target(spec, rng, true);
+            let node = budget.target(spec, rng);
             let crash = FaultSpec {
                 node: Some(node),
                 mode: Some(mode),
@@ -169,6 +185,11 @@ fn draw_one(
                 ..FaultSpec::default()
             };
             vec![crash, restart]
+        }
+        FaultKind::Partition if !spec.topics.is_empty() && rng.gen_ratio(1, 3) => {
+            let faults = isolate_leader(spec, rng, duration, base);
+            budget.last_target = faults[0].from.as_ref().map(|f| f[0].clone());
+            faults
         }
         FaultKind::Partition => {
             let mut all = nodes(spec, rng);
@@ -194,12 +215,12 @@ fn draw_one(
             }
         }
         FaultKind::Pause => vec![FaultSpec {
-            node: Some(target(spec, rng, true)),
+            node: Some(budget.target(spec, rng)),
             duration_ms: Some(duration),
             ..base
         }],
         FaultKind::Slow => vec![FaultSpec {
-            node: Some(target(spec, rng, true)),
+            node: Some(budget.target(spec, rng)),
             extra_latency_ms: Some(rng.gen_range(1..=500)),
             duration_ms: Some(duration),
             ..base
@@ -238,4 +259,31 @@ fn draw_one(
         }
         FaultKind::Heal | FaultKind::Restart => vec![],
     }
+}
+
+/// Cuts whoever leads a random partition (when the fault fires) off from every other broker,
+/// both ways, while it still reaches the controller and the clients: the leader shrinks the ISR
+/// to itself and goes on taking writes (a failed switch between racks).
+fn isolate_leader(
+    spec: &Scenario,
+    rng: &mut ChaCha8Rng,
+    duration: u64,
+    base: FaultSpec,
+) -> Vec<FaultSpec> {
+    let t = spec.topics.choose(rng).expect("non-empty");
+    let leader = vec![format!(
+        "leader:{}/{}",
+        t.name,
+        rng.gen_range(0..t.partitions)
+    )];
+    let brokers: Vec<String> = (1..=spec.cluster.brokers)
+        .map(|b| format!("b{b}"))
+        .collect();
+    let one_way = |from: &[String], to: &[String]| FaultSpec {
+        from: Some(from.to_vec()),
+        to: Some(to.to_vec()),
+        duration_ms: Some(duration),
+        ..base.clone()
+    };
+    vec![one_way(&leader, &brokers), one_way(&brokers, &leader)]
 }

@@ -1,0 +1,145 @@
+//! The bug catalogue (`scenarios/bugs/`, `../shared/reference/invariants-and-bugs.md` §3): each
+//! scripted scenario replays a historical Kafka bug's fault schedule with its legacy switch on and
+//! must violate the invariant the bug breaks; the same scenario with today's protocol must hold;
+//! and `--swarm`, which keeps only the cluster shape, the switch and the fault kinds, must find
+//! the violation within a bounded seed range without being told the schedule.
+//!
+//! The swarm bounds are the first finding seed measured in release (see the README's table),
+//! with a little room; the search stops at the first seed that fires.
+
+use kafkasim::scenario::{load, swarm, ValidScenario};
+use kafkasim::sim::{run_scenario, RunOptions, RunOutcome};
+use std::path::Path;
+use std::sync::Arc;
+
+/// One catalogued bug.
+struct Bug {
+    file: &'static str,
+    /// Any of these firing shows the bug (the reference names them for its schedule).
+    invariants: &'static [&'static str],
+    /// The swarm search tries seeds `0..swarm_seeds`.
+    swarm_seeds: u64,
+}
+
+const S1_HW_TRUNCATION: Bug = Bug {
+    file: "hw-truncation",
+    invariants: &["strong_isr", "no_lost_acked_write"],
+    swarm_seeds: 10,
+};
+const S9_UNCLEAN_ELECTION: Bug = Bug {
+    file: "unclean-election",
+    invariants: &["no_lost_acked_write", "strong_isr"],
+    swarm_seeds: 110,
+};
+const S10_HW_BELOW_MIN_ISR: Bug = Bug {
+    file: "hw-below-min-isr",
+    invariants: &["high_watermark_monotonic", "log_matching"],
+    swarm_seeds: 40,
+};
+const S14_ZOMBIE_COMMIT: Bug = Bug {
+    file: "zombie-commit",
+    invariants: &["commit_fencing"],
+    swarm_seeds: 15,
+};
+const S15_STALE_OWNED: Bug = Bug {
+    file: "stale-owned-partitions",
+    invariants: &["exclusive_ownership"],
+    swarm_seeds: 30,
+};
+
+fn scenario(bug: &Bug) -> ValidScenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/bugs")
+        .join(format!("{}.toml", bug.file));
+    load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Today's protocol: every legacy switch off, unclean election off.
+fn fixed(mut s: ValidScenario) -> ValidScenario {
+    s.spec.protocol = Default::default();
+    for t in &mut s.spec.topics {
+        t.unclean_leader_election = false;
+    }
+    s
+}
+
+fn run(s: ValidScenario, seed: u64) -> RunOutcome {
+    run_scenario(Arc::new(s), seed, RunOptions::default()).expect("no panic")
+}
+
+fn fires(bug: &Bug, o: &RunOutcome) -> bool {
+    o.violations
+        .iter()
+        .any(|v| bug.invariants.contains(&v.invariant))
+}
+
+fn scripted_fires_with_switch(bug: &Bug) {
+    let s = scenario(bug);
+    let seed = s.spec.seed;
+    let o = run(s, seed);
+    assert!(
+        fires(bug, &o),
+        "{}: none of {:?} fired: {:#?}",
+        bug.file,
+        bug.invariants,
+        o.violations
+    );
+}
+
+fn scripted_holds_without_switch(bug: &Bug) {
+    let s = fixed(scenario(bug));
+    let seed = s.spec.seed;
+    let o = run(s, seed);
+    assert!(
+        o.violations.is_empty(),
+        "{} with today's protocol: {:#?}",
+        bug.file,
+        o.violations
+    );
+}
+
+fn swarm_finds(bug: &Bug) {
+    let base = scenario(bug);
+    let found =
+        (0..bug.swarm_seeds).find(|seed| fires(bug, &run(swarm::apply(&base, *seed), *seed)));
+    assert!(
+        found.is_some(),
+        "{}: swarm found none of {:?} in seeds 0..{}",
+        bug.file,
+        bug.invariants,
+        bug.swarm_seeds
+    );
+}
+
+macro_rules! catalogue {
+    ($($name:ident => $bug:expr;)*) => {
+        $(
+            mod $name {
+                use super::*;
+
+                #[test]
+                fn scripted_fires_with_the_legacy_switch() {
+                    scripted_fires_with_switch(&$bug);
+                }
+
+                #[test]
+                fn scripted_holds_with_todays_protocol() {
+                    scripted_holds_without_switch(&$bug);
+                }
+
+                #[test]
+                fn swarm_finds_it_without_the_schedule() {
+                    swarm_finds(&$bug);
+                }
+            }
+        )*
+    };
+}
+
+catalogue! {
+    s1_hw_truncation => S1_HW_TRUNCATION;
+    s9_unclean_election => S9_UNCLEAN_ELECTION;
+    s10_hw_below_min_isr => S10_HW_BELOW_MIN_ISR;
+    s14_zombie_commit => S14_ZOMBIE_COMMIT;
+    s15_stale_owned_partitions => S15_STALE_OWNED;
+}
