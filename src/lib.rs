@@ -33,6 +33,7 @@ compile_error!(
 );
 
 pub mod assignor;
+pub mod bench;
 pub mod broker;
 pub mod check;
 pub mod cli;

@@ -7,12 +7,17 @@ use kafkasim::sim::{run_scenario, RunOptions, RunOutcome};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The bench's scenarios (`reference`, `churn`: minutes of simulated time at volume) are measured
+/// by `kafkasim bench` in release, not run here in debug; `bench_scenarios_load` checks them.
+const BENCH: [&str; 2] = ["reference.toml", "churn.toml"];
+
 fn shipped() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> =
         std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
             .expect("scenarios/ exists")
             .map(|e| e.expect("readable entry").path())
             .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .filter(|p| !BENCH.iter().any(|b| p.ends_with(b)))
             .collect();
     files.sort();
     files
@@ -22,6 +27,16 @@ fn run(path: &Path, seed: u64) -> RunOutcome {
     let s = load(path).unwrap_or_else(|e| panic!("{e}"));
     run_scenario(Arc::new(s), seed, RunOptions::default())
         .unwrap_or_else(|p| panic!("{}: {}", path.display(), p.message))
+}
+
+#[test]
+fn bench_scenarios_load() {
+    for name in BENCH {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios")
+            .join(name);
+        load(&path).unwrap_or_else(|e| panic!("{e}"));
+    }
 }
 
 #[test]

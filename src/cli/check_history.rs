@@ -39,6 +39,9 @@ pub fn main(args: CheckHistoryArgs) -> Result<u8, CliError> {
         sim_time_ms: meta.end_us / 1000,
         events: history.len(),
         trace_hash: history.trace_hash(),
+        // A saved history does not record the network's messages.
+        messages: 0,
+        checker_wall_ns: None,
         violations,
         stats: checkers.ghost.stats.clone(),
         history: Vec::new(),

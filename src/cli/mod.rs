@@ -4,6 +4,7 @@
 //! expectation did not match), 2 bad input, 3 a liveness violation. A panic is always a bug.
 
 pub mod assign;
+pub mod bench;
 pub mod check;
 pub mod check_history;
 pub mod fuzz;
@@ -88,6 +89,7 @@ enum Command {
     Shrink(shrink::ShrinkArgs),
     Assign(assign::AssignArgs),
     Script(script::ScriptArgs),
+    Bench(bench::BenchArgs),
     Timeline(timeline::TimelineArgs),
 }
 
@@ -116,6 +118,7 @@ pub fn main() -> ExitCode {
         Command::Shrink(args) => shrink::main(args),
         Command::Assign(args) => assign::main(args),
         Command::Script(args) => script::main(args),
+        Command::Bench(args) => bench::main(args),
         Command::Timeline(args) => timeline::main(args),
     };
     match outcome {

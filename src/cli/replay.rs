@@ -34,11 +34,18 @@ pub fn main(args: ReplayArgs) -> Result<u8, CliError> {
     } else {
         scenario
     };
-    let outcome = run_scenario(Arc::new(scenario), seed, RunOptions { keep_events: true })
-        .map_err(|p| CliError {
-            code: 101,
-            message: format!("kafkasim bug: the simulation panicked: {}", p.message),
-        })?;
+    let outcome = run_scenario(
+        Arc::new(scenario),
+        seed,
+        RunOptions {
+            keep_events: true,
+            ..Default::default()
+        },
+    )
+    .map_err(|p| CliError {
+        code: 101,
+        message: format!("kafkasim bug: the simulation panicked: {}", p.message),
+    })?;
     let report = RunReport::new(&path, &outcome);
     let trace: String = outcome.history.iter().map(|e| format!("{e}\n")).collect();
     match &args.out {

@@ -37,11 +37,18 @@ pub fn main(args: TimelineArgs) -> Result<u8, CliError> {
     } else {
         scenario
     };
-    let outcome = run_scenario(Arc::new(scenario), seed, RunOptions { keep_events: true })
-        .map_err(|p| CliError {
-            code: 101,
-            message: format!("kafkasim bug: the simulation panicked: {}", p.message),
-        })?;
+    let outcome = run_scenario(
+        Arc::new(scenario),
+        seed,
+        RunOptions {
+            keep_events: true,
+            ..Default::default()
+        },
+    )
+    .map_err(|p| CliError {
+        code: 101,
+        message: format!("kafkasim bug: the simulation panicked: {}", p.message),
+    })?;
     let report = RunReport::new(&path, &outcome);
     let html = crate::timeline::render(&outcome, &name);
     std::fs::write(&args.out, html)

@@ -8,6 +8,7 @@
 pub mod compact;
 pub mod event;
 pub mod json;
+pub mod wall;
 
 pub use event::{Event, EventKind, TruncateReason};
 
@@ -47,6 +48,8 @@ pub struct History {
     count: u64,
     kept: Option<Vec<Event>>,
     observers: Vec<Box<dyn Observer>>,
+    /// Wall time spent in observers, when measured (`bench`); never part of the trace.
+    observer_wall_ns: Option<u64>,
 }
 
 impl History {
@@ -58,6 +61,7 @@ impl History {
             count: 0,
             kept: keep.then(Vec::new),
             observers: Vec::new(),
+            observer_wall_ns: None,
         }
     }
 
@@ -69,12 +73,25 @@ impl History {
     pub fn record(&mut self, event: Event) {
         event.hash(&mut self.hasher);
         self.count += 1;
+        let started = self.observer_wall_ns.map(|_| wall::monotonic_ns());
         for o in &mut self.observers {
             o.observe(&event);
+        }
+        if let (Some(t), Some(total)) = (started, self.observer_wall_ns.as_mut()) {
+            *total += wall::monotonic_ns().saturating_sub(t);
         }
         if let Some(kept) = &mut self.kept {
             kept.push(event);
         }
+    }
+
+    /// Start timing the observers with the wall clock (for `bench` only).
+    pub fn measure_observers(&mut self) {
+        self.observer_wall_ns = Some(0);
+    }
+
+    pub fn observer_wall_ns(&self) -> Option<u64> {
+        self.observer_wall_ns
     }
 
     pub fn len(&self) -> u64 {

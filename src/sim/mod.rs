@@ -37,6 +37,8 @@ const TIME_LIMIT_SLACK_MS: u64 = 60_000;
 pub struct RunOptions {
     /// Keep every event (for replay and snapshots); otherwise only the hash and the verdicts.
     pub keep_events: bool,
+    /// Time the checkers with the wall clock (`bench`); the time never reaches the trace.
+    pub measure_checkers: bool,
 }
 
 /// The result of one run.
@@ -46,6 +48,10 @@ pub struct RunOutcome {
     pub sim_time_ms: u64,
     pub events: u64,
     pub trace_hash: String,
+    /// Messages handed to the simulated network for delivery (after fault rules dropped theirs).
+    pub messages: u64,
+    /// Wall time the checkers took, when measured.
+    pub checker_wall_ns: Option<u64>,
     pub violations: Vec<Violation>,
     pub stats: crate::check::ghost::Stats,
     /// Every event, when asked for.
@@ -245,6 +251,9 @@ async fn simulate(scenario: Arc<ValidScenario>, seed: u64, opts: RunOptions) -> 
     let invariants = crate::check::all_invariants(at_least_once_groups(&scenario));
     let checkers = Arc::new(Mutex::new(Checkers::new(invariants)));
     let mut history = History::new(opts.keep_events);
+    if opts.measure_checkers {
+        history.measure_observers();
+    }
     history.add_observer(Box::new(SharedCheckers(checkers.clone())));
     let broker_cfg = Arc::new(broker_config(&scenario));
     let controller_cfg = ControllerConfig {
@@ -390,6 +399,8 @@ fn finish(
         sim_time_ms: meta.end_us / 1000,
         events: history.len(),
         trace_hash: history.trace_hash(),
+        messages: world.messages.load(std::sync::atomic::Ordering::Relaxed),
+        checker_wall_ns: history.observer_wall_ns(),
         violations,
         stats: lock(checkers).ghost.stats.clone(),
         history: history.take_events(),

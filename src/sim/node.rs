@@ -237,6 +237,9 @@ pub fn dispatch(world: &World, ep: &Arc<Endpoint>, me: NodeId, out: Effects) {
         let Verdict::Deliver { extra_latency_ms } = verdict else {
             continue;
         };
+        world
+            .messages
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let ep = ep.clone();
         madsim::task::spawn(async move {
             if extra_latency_ms > 0 {

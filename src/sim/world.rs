@@ -107,6 +107,8 @@ pub struct World {
     controls: Mutex<BTreeMap<NodeId, tokio::sync::mpsc::UnboundedSender<super::node::Control>>>,
     /// Set when the liveness phase begins: faults still pending do nothing.
     healed: AtomicBool,
+    /// Messages sent into the network (counted for `bench`).
+    pub messages: std::sync::atomic::AtomicU64,
 }
 
 /// Locks a mutex; a poisoned lock means a node panicked, which already fails the run.
@@ -139,6 +141,7 @@ impl World {
             controller_config,
             controls: Mutex::new(BTreeMap::new()),
             healed: AtomicBool::new(false),
+            messages: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
