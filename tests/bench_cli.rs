@@ -34,11 +34,21 @@ fn quick_bench_reports_every_figure() {
     for name in ["reference", "churn"] {
         let s = &report["scenarios"][name];
         for key in SCENARIO_KEYS {
-            let v = s[key].as_f64().unwrap_or_else(|| panic!("{name}.{key}: {s}"));
+            let v = s[key]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{name}.{key}: {s}"));
             assert!(v.is_finite() && v >= 0.0, "{name}.{key} = {v}");
         }
-        for key in ["messages", "wall_ms", "sim_time_ms", "cost_per_message_ratio"] {
-            assert!(s[key].as_f64().unwrap() > 0.0, "{name}.{key} is a measurement");
+        for key in [
+            "messages",
+            "wall_ms",
+            "sim_time_ms",
+            "cost_per_message_ratio",
+        ] {
+            assert!(
+                s[key].as_f64().unwrap() > 0.0,
+                "{name}.{key} is a measurement"
+            );
         }
         assert!(
             s["checker_share"].as_f64().unwrap() < 1.0,
@@ -46,7 +56,10 @@ fn quick_bench_reports_every_figure() {
         );
         assert_eq!(s["violations"], 0, "{name}: the bench scenario holds");
     }
-    for key in ["messages_per_wall_s_1thread", "messages_per_wall_s_2threads"] {
+    for key in [
+        "messages_per_wall_s_1thread",
+        "messages_per_wall_s_2threads",
+    ] {
         assert!(report["bare_madsim"][key].as_f64().unwrap() > 0.0, "{key}");
     }
     let scaling = report["scaling"].as_array().expect("scaling points");
