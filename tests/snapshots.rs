@@ -61,15 +61,8 @@ fn relative(path: &Path) -> String {
 fn snapshot_of(path: &Path) -> String {
     let s = load(path).unwrap_or_else(|e| panic!("{e}"));
     let seed = s.spec.seed;
-    let o = run_scenario(
-        Arc::new(s),
-        seed,
-        RunOptions {
-            keep_events: true,
-            ..Default::default()
-        },
-    )
-    .unwrap_or_else(|p| panic!("{}", p.message));
+    let o = run_scenario(Arc::new(s), seed, RunOptions::keeping_events())
+        .unwrap_or_else(|p| panic!("{}", p.message));
     let summary = RunReport::new(&relative(path), &o).human();
     format!("{}\n-- report\n{summary}", compact_trace(&o.history))
 }

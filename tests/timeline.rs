@@ -38,15 +38,7 @@ fn assigned_members(scenario: &str) -> BTreeSet<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(scenario);
     let s = kafkasim::scenario::load(&path).expect("scenario loads");
     let seed = s.spec.seed;
-    let outcome = run_scenario(
-        Arc::new(s),
-        seed,
-        RunOptions {
-            keep_events: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let outcome = run_scenario(Arc::new(s), seed, RunOptions::keeping_events()).unwrap();
     outcome
         .history
         .iter()

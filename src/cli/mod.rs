@@ -62,6 +62,51 @@ impl CliError {
     }
 }
 
+impl From<crate::sim::RunPanic> for CliError {
+    fn from(p: crate::sim::RunPanic) -> Self {
+        CliError {
+            code: 101,
+            message: format!("kafkasim bug: the simulation panicked: {}", p.message),
+        }
+    }
+}
+
+/// One seed of a scenario file, run with every event kept (`replay`, `timeline`).
+pub struct KeptRun {
+    /// The scenario's path as given, for reports.
+    pub path: String,
+    /// The scenario's `name`.
+    pub name: String,
+    pub outcome: crate::sim::RunOutcome,
+}
+
+/// Loads `path`, draws the seed's fault profile when `swarm` (as `fuzz --swarm` does), and runs
+/// the seed (default: the scenario's own) keeping every event.
+pub fn run_kept(
+    path: &std::path::Path,
+    seed: Option<u64>,
+    swarm: bool,
+) -> Result<KeptRun, CliError> {
+    let scenario = crate::scenario::load(path).map_err(|e| CliError::bad_input(e.to_string()))?;
+    let seed = seed.unwrap_or(scenario.spec.seed);
+    let (path, name) = (scenario.path.clone(), scenario.spec.name.clone());
+    let scenario = if swarm {
+        crate::scenario::swarm::apply(&scenario, seed)
+    } else {
+        scenario
+    };
+    let outcome = crate::sim::run_scenario(
+        std::sync::Arc::new(scenario),
+        seed,
+        crate::sim::RunOptions::keeping_events(),
+    )?;
+    Ok(KeptRun {
+        path,
+        name,
+        outcome,
+    })
+}
+
 #[derive(Parser)]
 #[command(
     name = "kafkasim",

@@ -3,10 +3,8 @@
 
 use super::CliError;
 use crate::report::RunReport;
-use crate::sim::{run_scenario, RunOptions};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// Runs one seed keeping every event: prints the trace (or writes trace.txt, report.json and
 /// history.jsonl into DIR with -o).
@@ -25,27 +23,8 @@ pub struct ReplayArgs {
 }
 
 pub fn main(args: ReplayArgs) -> Result<u8, CliError> {
-    let scenario =
-        crate::scenario::load(&args.scenario).map_err(|e| CliError::bad_input(e.to_string()))?;
-    let seed = args.seed.unwrap_or(scenario.spec.seed);
-    let path = scenario.path.clone();
-    let scenario = if args.swarm {
-        crate::scenario::swarm::apply(&scenario, seed)
-    } else {
-        scenario
-    };
-    let outcome = run_scenario(
-        Arc::new(scenario),
-        seed,
-        RunOptions {
-            keep_events: true,
-            ..Default::default()
-        },
-    )
-    .map_err(|p| CliError {
-        code: 101,
-        message: format!("kafkasim bug: the simulation panicked: {}", p.message),
-    })?;
+    let super::KeptRun { path, outcome, .. } =
+        super::run_kept(&args.scenario, args.seed, args.swarm)?;
     let report = RunReport::new(&path, &outcome);
     let trace: String = outcome.history.iter().map(|e| format!("{e}\n")).collect();
     match &args.out {

@@ -78,24 +78,8 @@ fn check_determinism(
         code: 101,
         message: format!("kafkasim bug: {}", p.message),
     };
-    let a = run_scenario(
-        scenario.clone(),
-        seed,
-        RunOptions {
-            keep_events: true,
-            ..Default::default()
-        },
-    )
-    .map_err(panic)?;
-    let b = run_scenario(
-        scenario.clone(),
-        seed,
-        RunOptions {
-            keep_events: true,
-            ..Default::default()
-        },
-    )
-    .map_err(panic)?;
+    let a = run_scenario(scenario.clone(), seed, RunOptions::keeping_events()).map_err(panic)?;
+    let b = run_scenario(scenario.clone(), seed, RunOptions::keeping_events()).map_err(panic)?;
     match crate::history::first_difference(&a.history, &b.history) {
         None => {
             crate::say!(

@@ -4,9 +4,7 @@
 
 use super::CliError;
 use crate::report::RunReport;
-use crate::sim::{run_scenario, RunOptions};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// Runs one seed and writes its timeline as one HTML file (opens offline): group ownership,
 /// generations and states, partition leaders, ISR and high watermark, faults, commits and
@@ -27,28 +25,11 @@ pub struct TimelineArgs {
 }
 
 pub fn main(args: TimelineArgs) -> Result<u8, CliError> {
-    let scenario =
-        crate::scenario::load(&args.scenario).map_err(|e| CliError::bad_input(e.to_string()))?;
-    let seed = args.seed.unwrap_or(scenario.spec.seed);
-    let path = scenario.path.clone();
-    let name = scenario.spec.name.clone();
-    let scenario = if args.swarm {
-        crate::scenario::swarm::apply(&scenario, seed)
-    } else {
-        scenario
-    };
-    let outcome = run_scenario(
-        Arc::new(scenario),
-        seed,
-        RunOptions {
-            keep_events: true,
-            ..Default::default()
-        },
-    )
-    .map_err(|p| CliError {
-        code: 101,
-        message: format!("kafkasim bug: the simulation panicked: {}", p.message),
-    })?;
+    let super::KeptRun {
+        path,
+        name,
+        outcome,
+    } = super::run_kept(&args.scenario, args.seed, args.swarm)?;
     let report = RunReport::new(&path, &outcome);
     let html = crate::timeline::render(&outcome, &name);
     std::fs::write(&args.out, html)

@@ -158,14 +158,7 @@ fn run_one(plan: &Plan, s: usize, seed: u64) -> (Option<Failure>, u64) {
 
 /// Re-runs a failing seed keeping every event and writes its trace, report and history.
 fn keep_log(dir: &std::path::Path, scenario: &Arc<ValidScenario>, seed: u64, swarm: bool) {
-    let Ok(o) = run_scenario(
-        scenario.clone(),
-        seed,
-        RunOptions {
-            keep_events: true,
-            ..Default::default()
-        },
-    ) else {
+    let Ok(o) = run_scenario(scenario.clone(), seed, RunOptions::keeping_events()) else {
         return;
     };
     let name = format!(

@@ -187,9 +187,7 @@ fn draw_one(
             vec![crash, restart]
         }
         FaultKind::Partition if !spec.topics.is_empty() && rng.gen_ratio(1, 3) => {
-            let faults = isolate_leader(spec, rng, duration, base);
-            budget.last_target = faults[0].from.as_ref().map(|f| f[0].clone());
-            faults
+            isolate_leader(spec, rng, duration, base, budget)
         }
         FaultKind::Partition => {
             let mut all = nodes(spec, rng);
@@ -269,6 +267,7 @@ fn isolate_leader(
     rng: &mut ChaCha8Rng,
     duration: u64,
     base: FaultSpec,
+    budget: &mut Budget,
 ) -> Vec<FaultSpec> {
     let t = spec.topics.choose(rng).expect("non-empty");
     let leader = vec![format!(
@@ -276,6 +275,8 @@ fn isolate_leader(
         t.name,
         rng.gen_range(0..t.partitions)
     )];
+    // Striking the isolated leader next is what turns the cut into lost writes.
+    budget.last_target = Some(leader[0].clone());
     let brokers: Vec<String> = (1..=spec.cluster.brokers)
         .map(|b| format!("b{b}"))
         .collect();

@@ -41,6 +41,16 @@ pub struct RunOptions {
     pub measure_checkers: bool,
 }
 
+impl RunOptions {
+    /// Keep every event (replay, timeline, snapshots); checkers untimed.
+    pub fn keeping_events() -> Self {
+        RunOptions {
+            keep_events: true,
+            ..Default::default()
+        }
+    }
+}
+
 /// The result of one run.
 #[derive(Debug)]
 pub struct RunOutcome {
