@@ -268,10 +268,7 @@ mod tp_list {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn serialize<S: Serializer>(tps: &[TopicPartition], s: S) -> Result<S::Ok, S::Error> {
-        let pairs: Vec<(&str, u32)> = tps
-            .iter()
-            .map(|tp| (tp.topic.as_str(), tp.partition))
-            .collect();
+        let pairs: Vec<(&str, u32)> = tps.iter().map(|tp| (tp.topic(), tp.partition)).collect();
         pairs.serialize(s)
     }
 
@@ -279,7 +276,7 @@ mod tp_list {
         let pairs: Vec<(String, u32)> = Vec::deserialize(d)?;
         Ok(pairs
             .into_iter()
-            .map(|(topic, partition)| TopicPartition { topic, partition })
+            .map(|(topic, partition)| TopicPartition::new(topic, partition))
             .collect())
     }
 }
@@ -308,7 +305,7 @@ pub fn assignment_from_json(value: &serde_json::Value) -> Result<Assignment, Ass
         .map(|(member, tps)| {
             let mut tps: Vec<TopicPartition> = tps
                 .into_iter()
-                .map(|(topic, partition)| TopicPartition { topic, partition })
+                .map(|(topic, partition)| TopicPartition::new(topic, partition))
                 .collect();
             tps.sort();
             (member, tps)

@@ -35,7 +35,7 @@ pub fn validate(input: &AssignInput) -> Result<(), AssignError> {
     let topics = subscribed_topics(input);
     for member in &input.members {
         for tp in &member.owned {
-            if let Some(&count) = topics.get(tp.topic.as_str()) {
+            if let Some(&count) = topics.get(tp.topic()) {
                 if tp.partition >= count {
                     return Err(AssignError::new(format!(
                         "member `{}` claims {tp}, but topic `{}` has {count} partitions \
@@ -182,7 +182,7 @@ fn resolve_claims(ctx: &StickyContext, options: &AssignOptions) -> Claims {
         let slot = claims.owned.len();
         claims.owned.push((i, Vec::new()));
         for tp in &member.owned {
-            if !ctx.partitions_per_topic.contains_key(tp.topic.as_str()) {
+            if !ctx.partitions_per_topic.contains_key(tp.topic()) {
                 continue;
             }
             let Some(&other) = previous_owner.get(tp) else {

@@ -209,8 +209,8 @@ impl<'c, 'a> Builder<'c, 'a> {
             .map(|(t, _)| *t)
             .collect();
         self.sorted_all_partitions
-            .retain(|tp| !fixed_topics.contains(&tp.topic.as_str()));
-        unassigned.retain(|tp| !fixed_topics.contains(&tp.topic.as_str()));
+            .retain(|tp| !fixed_topics.contains(&tp.topic()));
+        unassigned.retain(|tp| !fixed_topics.contains(&tp.topic()));
         let mut fixed_assignments = Vec::new();
         let consumers: Vec<usize> = self.consumer_topics.keys().copied().collect();
         for c in consumers {
@@ -270,7 +270,7 @@ impl<'c, 'a> Builder<'c, 'a> {
         partitions.len() < self.max_assignment_size(consumer)
             || partitions
                 .iter()
-                .any(|tp| self.topic_consumers[tp.topic.as_str()].len() >= 2)
+                .any(|tp| self.topic_consumers[tp.topic()].len() >= 2)
     }
 
     /// `isBalanced`: sizes within one, or no member could take a partition from a member with
@@ -361,7 +361,7 @@ impl<'c, 'a> Builder<'c, 'a> {
             let rack = racks.consumer_racks.get(&c);
             rack.is_some_and(|r| partition_racks.is_some_and(|pr| !pr.is_empty() && pr.contains(r)))
         };
-        let candidates = self.topic_consumers[tp.topic.as_str()].clone();
+        let candidates = self.topic_consumers[tp.topic()].clone();
         if rack_match(consumer) {
             for &other in candidates.iter().filter(|&&o| rack_match(o)) {
                 if size > self.size(other)? + 1 {

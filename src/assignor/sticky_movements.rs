@@ -22,14 +22,14 @@ pub(super) struct PartitionMovements {
 impl PartitionMovements {
     fn remove_record(&mut self, tp: &TopicPartition) -> ConsumerPair {
         let pair = self.by_partition.remove(tp).expect("recorded move");
-        let for_topic = self.by_topic.get_mut(&tp.topic).expect("topic moves");
+        let for_topic = self.by_topic.get_mut(tp.topic()).expect("topic moves");
         let set = for_topic.get_mut(&pair).expect("pair moves");
         set.remove(tp);
         if set.is_empty() {
             for_topic.remove(&pair);
         }
         if for_topic.is_empty() {
-            self.by_topic.remove(&tp.topic);
+            self.by_topic.remove(tp.topic());
         }
         pair
     }
@@ -37,7 +37,7 @@ impl PartitionMovements {
     fn add_record(&mut self, tp: &TopicPartition, pair: ConsumerPair) {
         self.by_partition.insert(tp.clone(), pair);
         self.by_topic
-            .entry(tp.topic.clone())
+            .entry(tp.topic.to_string())
             .or_default()
             .entry(pair)
             .or_default()
@@ -67,7 +67,7 @@ impl PartitionMovements {
         old: usize,
         new: usize,
     ) -> TopicPartition {
-        let Some(for_topic) = self.by_topic.get(&tp.topic) else {
+        let Some(for_topic) = self.by_topic.get(tp.topic()) else {
             return tp.clone();
         };
         let old = self.by_partition.get(tp).map_or(old, |pair| pair.0);

@@ -32,8 +32,8 @@ pub fn validate(input: &AssignInput) -> Result<(), AssignError> {
     let mut owners: BTreeMap<&TopicPartition, &str> = BTreeMap::new();
     for member in &input.members {
         for tp in &member.owned {
-            if let Some(&count) = input.topics.get(&tp.topic) {
-                if tp.partition >= count && member.subscriptions.contains(&tp.topic) {
+            if let Some(&count) = input.topics.get(tp.topic()) {
+                if tp.partition >= count && member.subscriptions.iter().any(|t| **t == *tp.topic) {
                     return Err(AssignError::new(format!(
                         "member `{}` is assigned {tp}, but topic `{}` has {count} partitions \
                          (Kafka's uniform assignor fails on such input)",
@@ -78,10 +78,7 @@ fn subscription(member: &Member) -> BTreeSet<&str> {
 pub(crate) fn owned_by_topic(member: &Member) -> BTreeMap<&str, Vec<u32>> {
     let mut by_topic: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
     for tp in &member.owned {
-        by_topic
-            .entry(tp.topic.as_str())
-            .or_default()
-            .push(tp.partition);
+        by_topic.entry(tp.topic()).or_default().push(tp.partition);
     }
     for partitions in by_topic.values_mut() {
         let hashes: Vec<i32> = partitions.iter().map(|&p| java::integer_hash(p)).collect();

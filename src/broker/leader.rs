@@ -234,7 +234,7 @@ impl Broker {
         });
         self.complete_parked_produces(tp, out);
         self.wake_parked_fetches(_now, tp, out);
-        if tp.topic == crate::protocol::CONSUMER_OFFSETS {
+        if tp.topic() == crate::protocol::CONSUMER_OFFSETS {
             self.release_held(tp.partition, out);
         }
     }

@@ -515,7 +515,7 @@ impl Broker {
                     isr: state.isr.clone(),
                 });
                 self.maybe_advance_hw(now, &tp, out);
-                if tp.topic == crate::protocol::CONSUMER_OFFSETS {
+                if tp.topic() == crate::protocol::CONSUMER_OFFSETS {
                     self.unhost_coordinator(tp.partition, out);
                     self.host_coordinator(now, tp.partition);
                 }
@@ -537,7 +537,7 @@ impl Broker {
         } else if newer_epoch || r.is_leader() || matches!(r.role, replica::Role::Unknown) {
             self.leader.fail_produces_for(&tp, out);
             self.become_follower(state.leader_epoch, state.leader, &tp, &switches, out);
-            if tp.topic == crate::protocol::CONSUMER_OFFSETS {
+            if tp.topic() == crate::protocol::CONSUMER_OFFSETS {
                 self.unhost_coordinator(tp.partition, out);
             }
         }
@@ -587,7 +587,7 @@ impl Broker {
             .metadata
             .partitions
             .range(TopicPartition::new(topic, 0)..)
-            .take_while(|(tp, _)| tp.topic == topic)
+            .take_while(|(tp, _)| tp.topic() == topic)
             .count();
         have as u32 >= want
     }
@@ -597,7 +597,7 @@ impl Broker {
             .metadata
             .partitions
             .values()
-            .filter(|s| req.topics.is_empty() || req.topics.contains(&s.tp.topic))
+            .filter(|s| req.topics.is_empty() || req.topics.iter().any(|t| **t == *s.tp.topic))
             // A topic is answered whole or not at all: while this broker's metadata image
             // misses some of its partitions, it is not listed and the client asks again.
             .filter(|s| self.knows_whole_topic(&s.tp.topic))
@@ -625,7 +625,7 @@ impl Broker {
 
     fn apply_retention(&mut self, now: Millis, out: &mut Effects) {
         for r in self.replicas.values_mut() {
-            let Some(topic) = self.cfg.topics.get(&r.tp.topic) else {
+            let Some(topic) = self.cfg.topics.get(r.tp.topic()) else {
                 continue;
             };
             let mut target = r.log.log_start_offset();

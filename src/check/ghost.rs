@@ -116,7 +116,7 @@ impl Ghost {
         let n = self
             .controller
             .keys()
-            .filter(|tp| tp.topic == crate::protocol::CONSUMER_OFFSETS)
+            .filter(|tp| tp.topic() == crate::protocol::CONSUMER_OFFSETS)
             .count() as u32;
         if n == 0 {
             return false;

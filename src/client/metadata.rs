@@ -67,7 +67,10 @@ impl ClientMetadata {
         self.last_refresh_ms = Some(now);
         self.stale = false;
         for p in &resp.partitions {
-            let count = self.partition_counts.entry(p.tp.topic.clone()).or_default();
+            let count = self
+                .partition_counts
+                .entry(p.tp.topic.to_string())
+                .or_default();
             *count = (*count).max(p.tp.partition + 1);
             self.update_partition(p);
         }

@@ -375,7 +375,7 @@ impl Controller {
             .iter()
             .copied()
             .find(|r| state.isr.contains(r) && self.is_live(*r));
-        let unclean_allowed = self.unclean.get(&state.tp.topic).copied().unwrap_or(false);
+        let unclean_allowed = self.unclean.get(state.tp.topic()).copied().unwrap_or(false);
         let any_live = || state.replicas.iter().copied().find(|r| self.is_live(*r));
         let new_leader = match clean {
             Some(l) => Some(l),

@@ -108,7 +108,7 @@ impl GroupCoordinator {
             .of_group(group_id)
             .map(|(tp, _)| CoordinatorRecord::OffsetCommitTombstone {
                 group: group_id.to_string(),
-                topic: tp.topic.clone(),
+                topic: tp.topic.to_string(),
                 partition: tp.partition,
             })
             .collect();

@@ -112,7 +112,7 @@ impl GroupCoordinator {
     fn topic_exists(&self, tp: &TopicPartition) -> bool {
         match &self.config.cluster_topics {
             None => true,
-            Some(topics) => topics.get(&tp.topic).is_some_and(|n| tp.partition < *n),
+            Some(topics) => topics.get(tp.topic()).is_some_and(|n| tp.partition < *n),
         }
     }
 
@@ -158,7 +158,7 @@ impl GroupCoordinator {
             partitions[i].1 = ErrorCode::None;
             records.push(CoordinatorRecord::OffsetCommit(OffsetCommitValue {
                 group: req.group_id.clone(),
-                topic: p.tp.topic.clone(),
+                topic: p.tp.topic.to_string(),
                 partition: p.tp.partition,
                 offset: p.offset,
                 leader_epoch: p.leader_epoch,
@@ -238,7 +238,7 @@ impl GroupCoordinator {
                 if expired {
                     records.push(CoordinatorRecord::OffsetCommitTombstone {
                         group: id.clone(),
-                        topic: tp.topic.clone(),
+                        topic: tp.topic.to_string(),
                         partition: tp.partition,
                     });
                 }

@@ -33,16 +33,26 @@ pub type Millis = u64;
 /// A topic partition, ordered by topic then partition (as Kafka's assignors sort them).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct TopicPartition {
-    pub topic: String,
+    pub topic: TopicName,
     pub partition: u32,
 }
 
+/// A topic's name, shared: partitions are cloned into every request, response and event, and a
+/// clone of a shared name is a reference count, not an allocation. It hashes, orders and
+/// serializes exactly as the `String` it replaced, so traces are unchanged.
+pub type TopicName = std::sync::Arc<str>;
+
 impl TopicPartition {
-    pub fn new(topic: impl Into<String>, partition: u32) -> Self {
+    pub fn new(topic: impl Into<TopicName>, partition: u32) -> Self {
         TopicPartition {
             topic: topic.into(),
             partition,
         }
+    }
+
+    /// The topic's name.
+    pub fn topic(&self) -> &str {
+        &self.topic
     }
 }
 

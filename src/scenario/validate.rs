@@ -389,12 +389,12 @@ fn check_ref(s: &Scenario, text: &str, path: FieldPath) -> Check {
             format!("unknown node `{text}` (this scenario has controller, b1..b{}, {} producer(s), {} reader(s))", s.cluster.brokers, s.producers.len(), s.readers.len())
         }),
         NodeRef::LeaderOf(tp) => {
-            let count = if tp.topic == CONSUMER_OFFSETS && !s.groups.is_empty() {
+            let count = if tp.topic() == CONSUMER_OFFSETS && !s.groups.is_empty() {
                 Some(s.cluster.offsets_topic_num_partitions)
             } else {
                 s.topics
                     .iter()
-                    .find(|t| t.name == tp.topic)
+                    .find(|t| t.name == tp.topic())
                     .map(|t| t.partitions)
             };
             ensure(count.is_some_and(|c| tp.partition < c), path, || {

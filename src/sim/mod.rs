@@ -384,7 +384,7 @@ fn finish(
         readers: expect
             .readers
             .iter()
-            .map(|(r, tp)| (*r, tp.topic.clone(), tp.partition))
+            .map(|(r, tp)| (*r, tp.topic.to_string(), tp.partition))
             .collect(),
         groups: expect
             .groups
@@ -393,7 +393,7 @@ fn finish(
                 (
                     g.clone(),
                     tps.iter()
-                        .map(|tp| (tp.topic.clone(), tp.partition))
+                        .map(|tp| (tp.topic.to_string(), tp.partition))
                         .collect(),
                 )
             })

@@ -31,7 +31,7 @@ pub fn assign(
                 owned: sub
                     .owned
                     .iter()
-                    .filter(|tp| topics.get(&tp.topic).is_some_and(|n| tp.partition < *n))
+                    .filter(|tp| topics.get(tp.topic()).is_some_and(|n| tp.partition < *n))
                     .cloned()
                     .collect(),
                 generation: (sub.generation >= 0).then_some(sub.generation),
