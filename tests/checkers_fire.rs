@@ -231,7 +231,7 @@ fn log_matching_fires_when_followers_skip_truncation() {
         producer,
         LEADER_CRASH,
     );
-    assert_fires_only_when_broken("log_matching", &text, "skip_follower_truncation", 4);
+    assert_fires_only_when_broken("log_matching", &text, "skip_follower_truncation", 8);
 }
 
 #[test]

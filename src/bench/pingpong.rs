@@ -1,7 +1,9 @@
 //! The bare-madsim baseline: two simulated nodes bouncing messages through madsim's network the
-//! way kafkasim's nodes send theirs (one spawned task and one boxed payload per message), with
-//! nothing else running. What a kafkasim message costs beyond this is kafkasim's own work.
+//! way kafkasim's nodes send theirs (one boxed payload per message, each send a future of the
+//! node's one sending task, as in `sim::node`), with nothing else running. What a kafkasim
+//! message costs beyond this is kafkasim's own work.
 
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use madsim::net::Endpoint;
 use madsim::runtime::{Handle, Runtime};
 use std::net::SocketAddr;
@@ -47,14 +49,12 @@ async fn ping_pong(pings: u64) {
         .ip(addr(2).ip())
         .init(|| async {
             let ep = std::sync::Arc::new(Endpoint::bind(addr(2)).await.expect("bind"));
+            let outbox = postman(ep.clone());
             loop {
                 let Ok((payload, from)) = ep.recv_from_raw(TAG).await else {
                     return;
                 };
-                let ep = ep.clone();
-                madsim::task::spawn(async move {
-                    let _ = ep.send_to_raw(from, TAG, payload).await;
-                });
+                let _ = outbox.send((from, payload));
             }
         })
         .build();
@@ -62,14 +62,12 @@ async fn ping_pong(pings: u64) {
     client
         .spawn(async move {
             let ep = std::sync::Arc::new(Endpoint::bind(addr(1)).await.expect("bind"));
+            let outbox = postman(ep.clone());
             let mut sent = 0;
             let mut received = 0;
             while received < pings {
                 while sent < pings && sent - received < WINDOW {
-                    let ep = ep.clone();
-                    madsim::task::spawn(async move {
-                        let _ = ep.send_to_raw(addr(2), TAG, Box::new(sent)).await;
-                    });
+                    let _ = outbox.send((addr(2), Box::new(sent)));
                     sent += 1;
                 }
                 if ep.recv_from_raw(TAG).await.is_ok() {
@@ -80,4 +78,31 @@ async fn ping_pong(pings: u64) {
         .await
         .expect("the client finished");
     handle.kill(echo.id());
+}
+
+type Outgoing = (SocketAddr, madsim::net::Payload);
+
+/// Starts the node's one sending task and returns its queue: each queued message is sent as its
+/// own future, so the sends overlap as they do in kafkasim's nodes.
+fn postman(ep: std::sync::Arc<Endpoint>) -> tokio::sync::mpsc::UnboundedSender<Outgoing> {
+    let (outbox, mut queued) = tokio::sync::mpsc::unbounded_channel::<Outgoing>();
+    madsim::task::spawn(async move {
+        let mut in_flight = FuturesUnordered::new();
+        loop {
+            tokio::select! {
+                biased;
+                next = queued.recv() => match next {
+                    Some((to, payload)) => {
+                        let ep = ep.clone();
+                        in_flight.push(async move {
+                            let _ = ep.send_to_raw(to, TAG, payload).await;
+                        });
+                    }
+                    None => return,
+                },
+                Some(()) = in_flight.next(), if !in_flight.is_empty() => {}
+            }
+        }
+    });
+    outbox
 }

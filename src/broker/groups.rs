@@ -336,8 +336,8 @@ impl Broker {
                 epoch,
                 append_time_ms: now,
                 payload: Payload::Coordinator {
-                    key: key.clone(),
-                    value: value.clone(),
+                    key: key.as_str().into(),
+                    value: value.as_deref().map(Into::into),
                 },
             })
             .collect();

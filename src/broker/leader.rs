@@ -317,6 +317,32 @@ impl Broker {
     }
 
     fn read_partition(&self, req: &FetchRequest, p: &FetchPartition) -> FetchPartitionResponse {
+        let (mut resp, window) = self.fetch_window(req, p);
+        if let (Some((from, upto)), Some(r)) = (window, self.replicas.get(&p.tp)) {
+            resp.entries = r.log.read(from, upto, req.max_records as usize);
+        }
+        resp
+    }
+
+    /// Whether a fetch of `p` would return records now, without reading them.
+    fn has_records(&self, req: &FetchRequest, p: &FetchPartition) -> bool {
+        let Some((from, upto)) = self.fetch_window(req, p).1 else {
+            return false;
+        };
+        let end = self
+            .replicas
+            .get(&p.tp)
+            .map_or(0, |r| r.log.log_end_offset());
+        req.max_records > 0 && from < upto.min(end)
+    }
+
+    /// The response to a fetch of `p` without its records, and the offsets `[from, upto)` it may
+    /// read when it may read at all.
+    fn fetch_window(
+        &self,
+        req: &FetchRequest,
+        p: &FetchPartition,
+    ) -> (FetchPartitionResponse, Option<(u64, u64)>) {
         let mut resp = FetchPartitionResponse {
             tp: p.tp.clone(),
             error: ErrorCode::None,
@@ -328,34 +354,31 @@ impl Broker {
         };
         let Some(r) = self.replicas.get(&p.tp).filter(|r| r.is_leader()) else {
             resp.error = ErrorCode::NotLeaderOrFollower;
-            return resp;
+            return (resp, None);
         };
         resp.high_watermark = r.high_watermark;
         resp.log_start_offset = r.log.log_start_offset();
         resp.leader_epoch = r.leader_epoch;
         if p.current_leader_epoch != NO_EPOCH && p.current_leader_epoch < r.leader_epoch {
             resp.error = ErrorCode::FencedLeaderEpoch;
-            return resp;
+            return (resp, None);
         }
         if p.current_leader_epoch > r.leader_epoch {
             resp.error = ErrorCode::UnknownLeaderEpoch;
-            return resp;
+            return (resp, None);
         }
         // Kafka: out of range below the log start or beyond the log end; between the high
         // watermark and the log end a consumer simply gets nothing yet.
         if p.fetch_offset < r.log.log_start_offset() || p.fetch_offset > r.log.log_end_offset() {
             resp.error = ErrorCode::OffsetOutOfRange;
-            return resp;
+            return (resp, None);
         }
         let visible = if req.replica_id.is_some() || self.cfg.switches.fetch_beyond_high_watermark {
             r.log.log_end_offset()
         } else {
             r.high_watermark
         };
-        resp.entries = r
-            .log
-            .read(p.fetch_offset, visible, req.max_records as usize);
-        resp
+        (resp, Some((p.fetch_offset, visible)))
     }
 
     /// Completes parked fetches on `tp` that now have something to return.
@@ -366,10 +389,10 @@ impl Broker {
             .iter()
             .filter(|(_, f)| f.request.partitions.iter().any(|p| &p.tp == tp))
             .filter(|(_, f)| {
-                self.read_fetch(&f.request)
+                f.request
                     .partitions
                     .iter()
-                    .any(|p| !p.entries.is_empty())
+                    .any(|p| self.has_records(&f.request, p))
             })
             .map(|(id, _)| *id)
             .collect();

@@ -40,7 +40,9 @@ impl Invariant for CommitFencing {
             let now = view
                 .map(|v| format!("generation {} ({})", v.generation, v.state))
                 .unwrap_or_else(|| "no group".into());
-            report.safety(NAME, format!("{group}: commit {offsets:?} from {member_id} in generation {generation} applied while the group is at {now}"));
+            let offsets: Vec<String> = offsets.iter().map(|(tp, o)| format!("{tp}={o}")).collect();
+            let offsets = offsets.join(", ");
+            report.safety(NAME, format!("{group}: commit [{offsets}] from {member_id} in generation {generation} applied while the group is at {now}"));
         }
     }
 }

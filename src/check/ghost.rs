@@ -98,6 +98,15 @@ impl Ghost {
         self.replicas.get(tp)?.get(&b)
     }
 
+    /// The lowest log start among the partition's replicas. Below it no replica holds anything
+    /// or can serve it again (log starts only move forward), so checkers may forget it.
+    pub fn lowest_log_start(&self, tp: &TopicPartition) -> u64 {
+        self.replicas
+            .get(tp)
+            .and_then(|r| r.values().map(|x| x.log_start).min())
+            .unwrap_or(0)
+    }
+
     fn replica_mut(&mut self, tp: &TopicPartition, b: BrokerId) -> &mut GhostReplica {
         self.replicas
             .entry(tp.clone())
@@ -214,6 +223,10 @@ impl Ghost {
                     .min(r.entries.len() as u64) as usize;
                 r.entries.drain(..drop);
                 r.log_start = r.log_start.max(*log_start_offset);
+                let lowest = self.lowest_log_start(tp);
+                if let Some(acked) = self.acked.get_mut(tp) {
+                    *acked = acked.split_off(&lowest);
+                }
             }
             (EventKind::HighWatermark { tp, high_watermark }, Some(b)) => {
                 self.replica_mut(tp, b).high_watermark = *high_watermark;

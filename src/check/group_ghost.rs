@@ -2,6 +2,7 @@
 //! (state, generation, members), what each member believes it owns, what was processed, and the
 //! commits applied and acknowledged.
 
+use super::offsets::OffsetRanges;
 use crate::history::{Event, EventKind};
 use crate::protocol::TopicPartition;
 use std::collections::{BTreeMap, BTreeSet};
@@ -23,8 +24,8 @@ pub struct GroupGhost {
     pub views: BTreeMap<(String, String), CoordinatorView>,
     /// (group, member) → (generation of the assignment, partitions it believes it owns).
     pub owned: BTreeMap<(String, String), (i32, BTreeSet<TopicPartition>)>,
-    /// (group, partition) → how many times each offset was processed.
-    pub processed: BTreeMap<(String, TopicPartition), BTreeMap<u64, u32>>,
+    /// (group, partition) → the offsets processed at least once.
+    pub processed: BTreeMap<(String, TopicPartition), OffsetRanges>,
     /// (group, partition) → the latest offset the coordinator accepted.
     pub applied: BTreeMap<(String, TopicPartition), u64>,
     /// (group, partition) → the highest offset whose commit a member saw acknowledged.
@@ -90,13 +91,10 @@ impl GroupGhost {
                 values,
                 ..
             } => {
-                let counts = self
-                    .processed
+                self.processed
                     .entry((group.clone(), tp.clone()))
-                    .or_default();
-                for o in *base_offset..base_offset + values.len() as u64 {
-                    *counts.entry(o).or_default() += 1;
-                }
+                    .or_default()
+                    .insert(*base_offset, base_offset + values.len() as u64);
             }
             EventKind::CommitApplied { group, offsets, .. } => {
                 for (tp, o) in offsets {

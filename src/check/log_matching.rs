@@ -9,6 +9,7 @@
 //! Catches: a follower that does not truncate a divergent suffix (KAFKA-6361), unclean election.
 
 use super::ghost::{Ghost, GhostEntry};
+use super::offsets::OffsetTable;
 use super::{Invariant, Reporter};
 use crate::history::{Event, EventKind};
 use crate::protocol::{BrokerId, NodeId, TopicPartition};
@@ -19,7 +20,7 @@ pub const NAME: &str = "log_matching";
 #[derive(Default)]
 pub struct LogMatching {
     /// The committed entry at each offset, by partition: first come, first kept.
-    committed: BTreeMap<TopicPartition, Vec<Option<GhostEntry>>>,
+    committed: BTreeMap<TopicPartition, OffsetTable<GhostEntry>>,
     /// Up to where each replica's log was compared.
     checked: BTreeMap<(TopicPartition, BrokerId), u64>,
 }
@@ -40,6 +41,11 @@ impl Invariant for LogMatching {
                 let c = self.checked.entry((tp.clone(), b)).or_default();
                 *c = (*c).min(*log_end_offset);
             }
+            EventKind::LogStartMoved { tp, .. } => {
+                if let Some(committed) = self.committed.get_mut(tp) {
+                    committed.forget_below(ghost.lowest_log_start(tp));
+                }
+            }
             EventKind::HighWatermark { tp, high_watermark } => {
                 let Some(r) = ghost.replica(tp, b) else {
                     return;
@@ -53,12 +59,8 @@ impl Invariant for LogMatching {
                 let committed = self.committed.entry(tp.clone()).or_default();
                 for o in from..*high_watermark {
                     let Some(mine) = r.entry(o) else { continue };
-                    let i = o as usize;
-                    if committed.len() <= i {
-                        committed.resize(i + 1, None);
-                    }
-                    match committed[i] {
-                        None => committed[i] = Some(mine),
+                    match committed.get(o) {
+                        None => committed.set(o, mine),
                         Some(first) if first != mine => {
                             report.safety(
                                 NAME,

@@ -19,6 +19,7 @@ pub mod leader_in_isr;
 pub mod log_matching;
 pub mod no_lost_acked_write;
 pub mod no_lost_records;
+pub mod offsets;
 pub mod one_value_per_offset;
 pub mod read_below_high_watermark;
 pub mod reader_polls_contiguous;

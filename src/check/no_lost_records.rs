@@ -42,7 +42,7 @@ impl Invariant for NoLostRecords {
                 .unwrap_or(0);
             let processed = ghost.groups.processed.get(&(group.clone(), tp.clone()));
             let missing: Vec<u64> = (start.max(log_start)..*committed)
-                .filter(|o| processed.is_none_or(|p| !p.contains_key(o)))
+                .filter(|o| processed.is_none_or(|p| !p.contains(*o)))
                 .collect();
             if let Some(first) = missing.first() {
                 report.safety(

@@ -5,6 +5,7 @@
 //! unclean election or a lossy truncation.
 
 use super::ghost::Ghost;
+use super::offsets::OffsetTable;
 use super::{Invariant, Reporter};
 use crate::history::{Event, EventKind};
 use crate::protocol::message::Acks;
@@ -15,7 +16,7 @@ pub const NAME: &str = "one_value_per_offset";
 
 #[derive(Default)]
 pub struct OneValuePerOffset {
-    seen: BTreeMap<TopicPartition, Vec<Option<ProducedValue>>>,
+    seen: BTreeMap<TopicPartition, OffsetTable<ProducedValue>>,
 }
 
 impl OneValuePerOffset {
@@ -28,14 +29,10 @@ impl OneValuePerOffset {
         report: &mut Reporter,
     ) {
         let seen = self.seen.entry(tp.clone()).or_default();
-        let end = (base + values.len() as u64) as usize;
-        if seen.len() < end {
-            seen.resize(end, None);
-        }
         for (i, v) in values.iter().enumerate() {
-            let o = base as usize + i;
-            match seen[o] {
-                None => seen[o] = Some(*v),
+            let o = base + i as u64;
+            match seen.get(o) {
+                None => seen.set(o, *v),
                 Some(first) if first != *v => {
                     report.safety(
                         NAME,
@@ -56,8 +53,13 @@ impl Invariant for OneValuePerOffset {
         NAME
     }
 
-    fn on_event(&mut self, event: &Event, _ghost: &Ghost, report: &mut Reporter) {
+    fn on_event(&mut self, event: &Event, ghost: &Ghost, report: &mut Reporter) {
         match &event.kind {
+            EventKind::LogStartMoved { tp, .. } => {
+                if let Some(seen) = self.seen.get_mut(tp) {
+                    seen.forget_below(ghost.lowest_log_start(tp));
+                }
+            }
             EventKind::Acked {
                 tp,
                 acks: Acks::All,

@@ -31,8 +31,12 @@ pub enum Payload {
     },
     /// A record of the group coordinator in `__consumer_offsets`: its key (what compaction
     /// keeps the latest of) and its value, both as the coordinator serialized them; a `None`
-    /// value is a tombstone.
-    Coordinator { key: String, value: Option<String> },
+    /// value is a tombstone. Shared (`Arc<str>`): every replica, fetch response and checker
+    /// holds the leader's one copy.
+    Coordinator {
+        key: std::sync::Arc<str>,
+        value: Option<std::sync::Arc<str>>,
+    },
 }
 
 impl Payload {

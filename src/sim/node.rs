@@ -12,6 +12,7 @@ use crate::effects::Effects;
 use crate::history::EventKind;
 use crate::protocol::message::Message;
 use crate::protocol::{Millis, NodeId};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use madsim::net::Endpoint;
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,11 +47,13 @@ pub async fn node_main(world: Arc<World>, id: NodeId) {
     for _ in 0..RECEIVERS {
         madsim::task::spawn(receive(world.clone(), ep.clone(), id, tx.clone()));
     }
+    let (outbox, queued) = unbounded_channel();
+    madsim::task::spawn(postman(ep, id, queued));
     let (ctl_tx, mut ctl_rx) = unbounded_channel();
     world.set_control(id, ctl_tx);
     let mut out = Effects::default();
     start_core(&world, id, world.now_ms(), &mut out);
-    dispatch(&world, &ep, id, out);
+    dispatch(&world, &outbox, id, out);
     loop {
         let deadline = world.slot(id).next_deadline();
         let mut out = Effects::default();
@@ -69,7 +72,7 @@ pub async fn node_main(world: Arc<World>, id: NodeId) {
                 world.slot(id).handle(now, env.from, env.message, &mut out);
             }
         }
-        dispatch(&world, &ep, id, out);
+        dispatch(&world, &outbox, id, out);
     }
 }
 
@@ -229,8 +232,9 @@ fn new_reader(world: &World, id: NodeId, _incarnation: u64) -> Reader {
     r
 }
 
-/// Records the events and sends the messages of one core step.
-pub fn dispatch(world: &World, ep: &Arc<Endpoint>, me: NodeId, out: Effects) {
+/// Records the events of one core step and hands its messages, past the fault layer, to the
+/// node's postman.
+fn dispatch(world: &World, outbox: &UnboundedSender<Outgoing>, me: NodeId, out: Effects) {
     world.record(me, out.events);
     for (to, message) in out.sends {
         let verdict = lock(&world.network).route(me, to);
@@ -240,16 +244,51 @@ pub fn dispatch(world: &World, ep: &Arc<Endpoint>, me: NodeId, out: Effects) {
         world
             .messages
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let ep = ep.clone();
-        madsim::task::spawn(async move {
-            if extra_latency_ms > 0 {
-                madsim::time::sleep(Duration::from_millis(extra_latency_ms)).await;
-            }
-            let _ = ep
-                .send_to_raw(address(to), TAG, Box::new(Envelope { from: me, message }))
-                .await;
+        // The postman lives as long as the node's main task, which is the only caller.
+        let _ = outbox.send(Outgoing {
+            to,
+            message,
+            extra_latency_ms,
         });
     }
+}
+
+/// One message on its way out, with the extra latency a `delay` fault gave it.
+struct Outgoing {
+    to: NodeId,
+    message: Message,
+    extra_latency_ms: u64,
+}
+
+/// The node's one sending task. Each message travels as its own future, so a delayed message
+/// never holds back the others. One long-lived task rather than a task per message: madsim keeps
+/// a record of every task a node has spawned until the node is killed, about 100 bytes per
+/// message that a broker running for an hour would never give back.
+async fn postman(ep: Arc<Endpoint>, me: NodeId, mut queued: UnboundedReceiver<Outgoing>) {
+    let mut in_flight = FuturesUnordered::new();
+    loop {
+        tokio::select! {
+            biased;
+            next = queued.recv() => match next {
+                Some(out) => in_flight.push(deliver(ep.clone(), me, out)),
+                None => return,
+            },
+            Some(()) = in_flight.next(), if !in_flight.is_empty() => {}
+        }
+    }
+}
+
+async fn deliver(ep: Arc<Endpoint>, me: NodeId, out: Outgoing) {
+    if out.extra_latency_ms > 0 {
+        madsim::time::sleep(Duration::from_millis(out.extra_latency_ms)).await;
+    }
+    let envelope = Envelope {
+        from: me,
+        message: out.message,
+    };
+    let _ = ep
+        .send_to_raw(address(out.to), TAG, Box::new(envelope))
+        .await;
 }
 
 /// Records that a node crashed and keeps what survives.
