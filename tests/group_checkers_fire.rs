@@ -196,6 +196,22 @@ fn exclusive_ownership_fires_when_eager_members_keep_partitions_while_rejoining(
 }
 
 #[test]
+fn bounded_duplicates_fires_when_a_new_owner_ignores_the_committed_offset() {
+    // c3 leaves and comes back: its partitions move twice, each time after their owner committed.
+    // Starting a moved partition from the earliest offset re-processes what was committed.
+    let text = scenario(
+        "consumers = 3\nauto_offset_reset = \"earliest\"",
+        C3_BOUNCES,
+    );
+    assert_fires_only_when_broken(
+        "bounded_duplicates",
+        &text,
+        "consumer_ignores_committed_offset",
+        2,
+    );
+}
+
+#[test]
 fn no_lost_records_fires_when_at_least_once_commits_before_processing() {
     // c1 dies mid-batch (20 ms a record); its partitions resume where it had committed.
     let faults = "[[fault]]\nat_ms = 10000\nkind = \"crash\"\nnode = \"c1\"\n\n[[fault]]\nat_ms = 20000\nkind = \"restart\"\nnode = \"c1\"\n";

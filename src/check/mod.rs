@@ -6,6 +6,7 @@
 //! event, so per-event invariants fire at the exact event that broke them; end-of-run validations
 //! run in [`Invariant::at_end`]. They never look inside a node.
 
+pub mod bounded_duplicates;
 pub mod commit_fencing;
 pub mod committed_offsets_durable;
 pub mod convergence;
@@ -130,6 +131,7 @@ pub fn all_invariants(
     v.push(Box::new(no_lost_records::NoLostRecords {
         groups: at_least_once_groups,
     }));
+    v.push(Box::new(bounded_duplicates::BoundedDuplicates::default()));
     v
 }
 

@@ -580,6 +580,9 @@ pub struct ProtocolSwitches {
     pub eager_keeps_partitions_on_rejoin: bool,
     /// Broken: an at-least-once consumer commits its positions before processing the records.
     pub consumer_commits_before_processing: bool,
+    /// Broken: a consumer ignores the group's committed offset for a newly assigned partition
+    /// and starts where `auto_offset_reset` says, re-processing what the group had committed.
+    pub consumer_ignores_committed_offset: bool,
     /// Broken: an assign-mode reader moves one offset too far after each poll.
     pub reader_skips_after_poll: bool,
     /// Broken: a leader serves consumers records up to its log end offset, not its high watermark.

@@ -196,6 +196,7 @@ fn new_consumer(world: &World, id: NodeId) -> crate::client::consumer::Consumer 
         crate::client::consumer::Consumer::new(n, member_no, group.clone(), spec.cluster.brokers);
     c.keeps_partitions_on_rejoin = spec.protocol.eager_keeps_partitions_on_rejoin;
     c.commits_before_processing = spec.protocol.consumer_commits_before_processing;
+    c.ignores_committed_offset = spec.protocol.consumer_ignores_committed_offset;
     c.trusts_stale_owned = spec.protocol.assignor_trusts_stale_owned;
     c
 }

@@ -600,11 +600,11 @@ impl Consumer {
                 offset: p.offset,
             });
             let pos = match p.offset {
-                Some(o) => {
+                Some(o) if !self.ignores_committed_offset => {
                     self.app.committed.insert(p.tp.clone(), o);
                     Position::At(o)
                 }
-                None => Position::Reset,
+                _ => Position::Reset,
             };
             self.app.positions.insert(p.tp, pos);
         }

@@ -62,6 +62,9 @@ pub struct Consumer {
     /// Broken variants (tests only): see `ProtocolSwitches`.
     pub keeps_partitions_on_rejoin: bool,
     pub commits_before_processing: bool,
+    /// Broken (`consumer_ignores_committed_offset`): start every newly assigned partition where
+    /// `auto_offset_reset` says, not at the group's committed offset.
+    pub ignores_committed_offset: bool,
     pub trusts_stale_owned: bool,
     pub member: membership::Membership,
     pub app: app::App,
@@ -96,6 +99,7 @@ impl Consumer {
             pending_commit_retry: None,
             keeps_partitions_on_rejoin: false,
             commits_before_processing: false,
+            ignores_committed_offset: false,
             trusts_stale_owned: false,
             cfg,
         }
