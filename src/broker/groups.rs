@@ -230,12 +230,20 @@ impl Broker {
             return reply(out, req.error_response(ErrorCode::CoordinatorNotAvailable));
         }
         let p = offsets_partition_for(req.group_id(), n);
+        let Some(loading_until) = self.groups.hosted.get(&p).map(|h| h.loading_until) else {
+            return reply(out, req.error_response(ErrorCode::NotCoordinator));
+        };
+        if now < loading_until {
+            return reply(out, req.loading_response());
+        }
+        if loading_until > 0 {
+            // Loaded, but the load timer has not fired yet: activate first, so no request is
+            // served by a coordinator that has not announced the groups it loaded.
+            self.coordinator_loaded(now, p, out);
+        }
         let Some(hosted) = self.groups.hosted.get_mut(&p) else {
             return reply(out, req.error_response(ErrorCode::NotCoordinator));
         };
-        if now < hosted.loading_until {
-            return reply(out, req.loading_response());
-        }
         let token = self.groups.next_token;
         self.groups.next_token += 1;
         self.groups.clients.insert(token, (from, corr));

@@ -45,6 +45,9 @@ impl BrokerConfig {
 pub struct BrokerDisk {
     pub incarnation: u64,
     pub replicas: BTreeMap<TopicPartition, Replica>,
+    /// Kafka's `.kafka_cleanshutdown` file: the incarnation that shut down cleanly, written
+    /// only by a clean shutdown. A killed process and a power loss leave none (KIP-966).
+    pub clean_shutdown: Option<u64>,
 }
 
 /// The broker's timers.
@@ -78,6 +81,8 @@ pub struct Broker {
     pub id: BrokerId,
     cfg: Arc<BrokerConfig>,
     incarnation: u64,
+    /// The incarnation of a clean shutdown just before this start, told to the controller.
+    previous_incarnation: Option<u64>,
     replicas: BTreeMap<TopicPartition, Replica>,
     metadata: MetadataImage,
     timers: TimerQueue<Timer>,
@@ -123,6 +128,7 @@ impl Broker {
             id,
             cfg,
             incarnation: disk.incarnation,
+            previous_incarnation: disk.clean_shutdown,
             replicas,
             metadata: MetadataImage::default(),
             timers: TimerQueue::default(),
@@ -148,6 +154,7 @@ impl Broker {
                 .into_iter()
                 .map(|tp| (tp.clone(), Replica::new(tp)))
                 .collect(),
+            clean_shutdown: None,
         }
     }
 
@@ -196,6 +203,7 @@ impl Broker {
         BrokerDisk {
             incarnation: self.incarnation + 1,
             replicas,
+            clean_shutdown: (mode == CrashMode::Clean).then_some(self.incarnation),
         }
     }
 
@@ -453,6 +461,7 @@ impl Broker {
             incarnation: self.incarnation,
             metadata_offset: self.metadata.next_offset,
             want_shutdown: self.shutting_down,
+            previous_incarnation: self.previous_incarnation,
         };
         self.send_request(
             now,

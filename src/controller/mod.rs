@@ -3,11 +3,19 @@
 //!
 //! Rules (Kafka's `ReplicationControlManager` / `PartitionChangeBuilder`):
 //! * A broker that misses `broker.session.timeout.ms` of heartbeats, asks to shut down, or
-//!   registers a new incarnation (it restarted) is fenced: it leaves every ISR (unless it is the
-//!   last member, which stays so the partition can come back cleanly) and loses leadership.
+//!   registers a new incarnation (it restarted) is fenced: it leaves every ISR, the last member
+//!   included, and loses leadership.
+//! * KIP-966 (eligible leader replicas): a replica that leaves the ISR while the ISR is below
+//!   `min.insync.replicas` joins the partition's ELR; the high watermark cannot move while the ISR
+//!   is that small, so ELR members hold everything below it. ELR empties when the ISR is back at
+//!   min.insync.replicas. A broker that restarts without a clean shutdown (its heartbeat carries
+//!   no previous incarnation) leaves every ISR and ELR: its unflushed records may be gone.
 //! * A leader is elected from the ISR, in replica-assignment order, among unfenced brokers (clean
-//!   election). With `unclean.leader.election.enable`, when no ISR member is alive, any live
-//!   replica may lead and the ISR becomes just it.
+//!   election); when the ISR is empty, from the ELR (it becomes the ISR); when both are empty,
+//!   the last known leader if it is unfenced (KAFKA-19522). With
+//!   `unclean.leader.election.enable`, when none of these is alive, any live replica may lead and
+//!   the ISR becomes just it. With the `no_elr` switch (pre-KIP-966) the last ISR member stays in
+//!   the ISR when fenced so the partition can come back, and no restart is called unclean.
 //! * Every leader change bumps the leader epoch; every change bumps the partition epoch.
 //! * AlterPartition is accepted only from the current leader in the current leader epoch and
 //!   partition epoch (else FENCED_LEADER_EPOCH / INVALID_UPDATE_VERSION), and may only add
@@ -57,6 +65,7 @@ pub struct Controller {
     brokers: BTreeMap<BrokerId, BrokerRegistration>,
     partitions: BTreeMap<TopicPartition, PartitionState>,
     unclean: BTreeMap<String, bool>,
+    min_isr: BTreeMap<String, u32>,
 }
 
 /// Kafka's default replica placement without racks: partition p of a topic starts at broker
@@ -92,6 +101,8 @@ impl Controller {
                     isr: replicas.clone(),
                     replicas,
                     partition_epoch: 0,
+                    elr: Vec::new(),
+                    last_known_elr: Vec::new(),
                 };
                 c.commit_partition(state, "create", out);
             }
@@ -130,12 +141,18 @@ impl Controller {
             .iter()
             .map(|t| (t.name.clone(), t.unclean_leader_election))
             .collect();
+        let min_isr = cfg
+            .topics
+            .iter()
+            .map(|t| (t.name.clone(), t.min_insync_replicas))
+            .collect();
         Controller {
             cfg,
             log: Vec::new(),
             brokers: BTreeMap::new(),
             partitions: BTreeMap::new(),
             unclean,
+            min_isr,
         }
     }
 
@@ -293,6 +310,10 @@ impl Controller {
             if !reg.fenced {
                 self.fence(req.broker, "re-registered after restart", out);
             }
+            let clean = req.previous_incarnation == Some(reg.incarnation);
+            if self.elr_enabled() && !clean {
+                self.unclean_shutdown(req.broker, out);
+            }
             self.append(
                 MetadataRecord::RegisterBroker {
                     broker: req.broker,
@@ -333,14 +354,88 @@ impl Controller {
             .cloned()
             .collect();
         for mut state in affected {
-            if state.isr.len() > 1 {
-                state.isr.retain(|b| *b != broker);
+            let before = state.clone();
+            let isr: Vec<BrokerId> = state.isr.iter().copied().filter(|b| *b != broker).collect();
+            if self.elr_enabled() {
+                self.change_isr(&mut state, isr, None);
+            } else if state.isr.len() > 1 {
+                state.isr = isr;
             }
             if state.leader == Some(broker) {
                 self.elect(&mut state);
             }
+            self.note_last_known_leader(&before, &mut state);
+            if self.elr_enabled() && state == before {
+                continue;
+            }
             state.partition_epoch += 1;
             self.commit_partition(state, &format!("b{broker} fenced"), out);
+        }
+    }
+
+    fn elr_enabled(&self) -> bool {
+        !self.cfg.switches.no_elr
+    }
+
+    /// KIP-966's unclean-shutdown handling (`handleBrokerUncleanShutdown`): a broker that comes
+    /// back without having shut down cleanly may have lost records it acknowledged, so it leaves
+    /// every ISR and ELR it is in and cannot be elected from them.
+    fn unclean_shutdown(&mut self, broker: BrokerId, out: &mut Effects) {
+        let affected: Vec<PartitionState> = self
+            .partitions
+            .values()
+            .filter(|s| s.isr.contains(&broker) || s.elr.contains(&broker))
+            .cloned()
+            .collect();
+        for mut state in affected {
+            let before = state.clone();
+            let isr: Vec<BrokerId> = state.isr.iter().copied().filter(|b| *b != broker).collect();
+            self.change_isr(&mut state, isr, Some(broker));
+            if state.leader == Some(broker) {
+                self.elect(&mut state);
+            }
+            self.note_last_known_leader(&before, &mut state);
+            if state != before {
+                state.partition_epoch += 1;
+                self.commit_partition(state, &format!("b{broker} unclean shutdown"), out);
+            }
+        }
+    }
+
+    /// Kafka's `PartitionChangeBuilder` ISR step with KIP-966: at or above
+    /// `min.insync.replicas` the ELR empties; below it, every replica leaving the ISR joins the
+    /// ELR, except one that shut down uncleanly.
+    fn change_isr(&self, s: &mut PartitionState, isr: Vec<BrokerId>, unclean: Option<BrokerId>) {
+        let min_isr = self.min_isr.get(s.tp.topic()).copied().unwrap_or(1);
+        if isr.len() as u32 >= min_isr {
+            s.elr.clear();
+            s.last_known_elr.clear();
+        } else {
+            s.elr = s
+                .replicas
+                .iter()
+                .copied()
+                .filter(|r| s.elr.contains(r) || s.isr.contains(r))
+                .filter(|r| !isr.contains(r) && Some(*r) != unclean)
+                .collect();
+        }
+        s.isr = isr;
+    }
+
+    /// Kafka's `maybeUpdateLastKnownLeader`: remember the leader when the ISR first empties;
+    /// forget it once the partition has a leader again.
+    fn note_last_known_leader(&self, before: &PartitionState, s: &mut PartitionState) {
+        if !self.elr_enabled() {
+            return;
+        }
+        if s.isr.is_empty() {
+            if let Some(l) = before.leader {
+                if s.last_known_elr != [l] {
+                    s.last_known_elr = vec![l];
+                }
+            }
+        } else if s.leader.is_some() {
+            s.last_known_elr.clear();
         }
     }
 
@@ -354,7 +449,9 @@ impl Controller {
             .cloned()
             .collect();
         for mut state in offline {
+            let before = state.clone();
             self.elect(&mut state);
+            self.note_last_known_leader(&before, &mut state);
             if state.leader.is_some() {
                 state.partition_epoch += 1;
                 self.commit_partition(state, &format!("b{broker} unfenced"), out);
@@ -375,19 +472,38 @@ impl Controller {
             .iter()
             .copied()
             .find(|r| state.isr.contains(r) && self.is_live(*r));
+        let elr = self.elr_enabled() && state.isr.is_empty();
+        let eligible = state
+            .replicas
+            .iter()
+            .copied()
+            .find(|r| elr && state.elr.contains(r) && self.is_live(*r));
+        let last_known = match state.last_known_elr[..] {
+            [l] if elr && state.elr.is_empty() && self.is_live(l) => Some(l),
+            _ => None,
+        };
         let unclean_allowed = self.unclean.get(state.tp.topic()).copied().unwrap_or(false);
         let any_live = || state.replicas.iter().copied().find(|r| self.is_live(*r));
-        let new_leader = match clean {
-            Some(l) => Some(l),
-            None if sw.elect_outside_isr => any_live(),
-            None if unclean_allowed => {
+        let new_leader = match (clean, eligible, last_known) {
+            (Some(l), _, _) => Some(l),
+            (None, Some(l), _) | (None, None, Some(l)) => {
+                // An eligible replica (or, with none left, the last known leader) becomes the
+                // whole ISR.
+                state.isr = vec![l];
+                state.elr.retain(|r| *r != l);
+                Some(l)
+            }
+            _ if sw.elect_outside_isr => any_live(),
+            _ if unclean_allowed => {
                 let l = any_live();
                 if let Some(l) = l {
                     state.isr = vec![l];
+                    state.elr.clear();
+                    state.last_known_elr.clear();
                 }
                 l
             }
-            None => None,
+            _ => None,
         };
         if new_leader != state.leader {
             state.leader = new_leader;
@@ -438,7 +554,13 @@ impl Controller {
             return error(ErrorCode::IneligibleReplica);
         }
         let mut state = current;
-        state.isr = req.new_isr;
+        if self.elr_enabled() {
+            let before = state.clone();
+            self.change_isr(&mut state, req.new_isr, None);
+            self.note_last_known_leader(&before, &mut state);
+        } else {
+            state.isr = req.new_isr;
+        }
         state.partition_epoch += 1;
         self.commit_partition(
             state.clone(),
@@ -458,6 +580,10 @@ mod tests {
     use super::*;
 
     fn controller(unclean: bool) -> (Controller, Effects) {
+        controller_with(unclean, ProtocolSwitches::default())
+    }
+
+    fn controller_with(unclean: bool, switches: ProtocolSwitches) -> (Controller, Effects) {
         let cfg = ControllerConfig {
             brokers: 3,
             broker_session_timeout_ms: 3000,
@@ -470,7 +596,7 @@ mod tests {
                 retention_ms: None,
                 retention_records: None,
             }],
-            switches: ProtocolSwitches::default(),
+            switches,
         };
         let mut out = Effects::default();
         let c = Controller::bootstrap(cfg, 0, &mut out);
@@ -488,13 +614,111 @@ mod tests {
         incarnation: u64,
         out: &mut Effects,
     ) {
+        restart_heartbeat(c, now, broker, incarnation, None, out);
+    }
+
+    /// A heartbeat carrying the incarnation of the broker's last clean shutdown, if any.
+    fn restart_heartbeat(
+        c: &mut Controller,
+        now: Millis,
+        broker: BrokerId,
+        incarnation: u64,
+        previous_incarnation: Option<u64>,
+        out: &mut Effects,
+    ) {
         let req = BrokerHeartbeatRequest {
             broker,
             incarnation,
             metadata_offset: c.log.len() as u64,
             want_shutdown: false,
+            previous_incarnation,
         };
         c.handle_heartbeat(now, req, out);
+    }
+
+    fn state(
+        c: &Controller,
+    ) -> (
+        Option<BrokerId>,
+        Vec<BrokerId>,
+        Vec<BrokerId>,
+        Vec<BrokerId>,
+    ) {
+        let s = c.partition(&tp()).unwrap();
+        (
+            s.leader,
+            s.isr.clone(),
+            s.elr.clone(),
+            s.last_known_elr.clone(),
+        )
+    }
+
+    #[test]
+    fn kip966_fenced_followers_become_eligible_and_an_unclean_restart_is_not_elected() {
+        let (mut c, mut out) = controller(false);
+        c.fence(2, "test", &mut out);
+        // ISR {1,3} is still at min.insync.replicas: b2 is not eligible.
+        assert_eq!(state(&c), (Some(1), vec![1, 3], vec![], vec![]));
+        c.fence(3, "test", &mut out);
+        assert_eq!(state(&c), (Some(1), vec![1], vec![3], vec![]));
+        // The last ISR member is fenced too: the ISR empties, b1 remembered as last leader.
+        c.fence(1, "test", &mut out);
+        assert_eq!(state(&c), (None, vec![], vec![1, 3], vec![1]));
+        // b1 lost power and re-registers with no clean-shutdown record: out of the ELR.
+        restart_heartbeat(&mut c, 10, 1, 1, None, &mut out);
+        restart_heartbeat(&mut c, 20, 1, 1, None, &mut out);
+        assert_eq!(state(&c), (None, vec![], vec![3], vec![1]));
+        // b3 was only fenced (a network cut): back, it is elected and is the whole ISR.
+        restart_heartbeat(&mut c, 30, 3, 0, None, &mut out);
+        assert_eq!(state(&c), (Some(3), vec![3], vec![], vec![]));
+    }
+
+    #[test]
+    fn kip966_clean_restart_keeps_eligibility_and_last_known_leader_needs_an_empty_elr() {
+        let (mut c, mut out) = controller(false);
+        c.fence(2, "test", &mut out);
+        c.fence(3, "test", &mut out);
+        c.fence(1, "test", &mut out);
+        // b3 shut down cleanly in incarnation 0: it stays eligible and leads when back.
+        restart_heartbeat(&mut c, 10, 3, 1, Some(0), &mut out);
+        assert_eq!(state(&c).2, vec![1, 3]);
+        restart_heartbeat(&mut c, 20, 3, 1, Some(0), &mut out);
+        assert_eq!(state(&c), (Some(3), vec![3], vec![1], vec![]));
+
+        // Both eligible replicas restart uncleanly: only the last known leader is left, and it is
+        // elected once unfenced (KAFKA-19522), as Kafka does.
+        let (mut c, mut out) = controller(false);
+        c.fence(2, "test", &mut out);
+        c.fence(3, "test", &mut out);
+        c.fence(1, "test", &mut out);
+        restart_heartbeat(&mut c, 10, 3, 1, None, &mut out);
+        restart_heartbeat(&mut c, 10, 1, 1, None, &mut out);
+        assert_eq!(state(&c), (None, vec![], vec![], vec![1]));
+        restart_heartbeat(&mut c, 20, 1, 1, None, &mut out);
+        assert_eq!(state(&c), (Some(1), vec![1], vec![], vec![]));
+    }
+
+    #[test]
+    fn kip966_isr_back_at_min_isr_empties_the_elr() {
+        let (mut c, mut out) = controller(false);
+        c.fence(2, "test", &mut out);
+        c.fence(3, "test", &mut out);
+        assert_eq!(state(&c).2, vec![3]);
+        heartbeat(&mut c, 10, 3, 0, &mut out);
+        let pe = c.partition(&tp()).unwrap().partition_epoch;
+        let req = AlterPartitionRequest {
+            broker: 1,
+            incarnation: 0,
+            tp: tp(),
+            leader_epoch: 0,
+            partition_epoch: pe,
+            new_isr: vec![1, 3],
+        };
+        assert_eq!(
+            c.handle_alter_partition(req, &mut out).error,
+            ErrorCode::None
+        );
+        assert_eq!(state(&c), (Some(1), vec![1, 3], vec![], vec![]));
     }
 
     #[test]
@@ -512,8 +736,12 @@ mod tests {
     }
 
     #[test]
-    fn last_isr_member_stays_and_partition_goes_offline_without_unclean() {
-        let (mut c, mut out) = controller(false);
+    fn before_kip966_last_isr_member_stays_and_partition_goes_offline_without_unclean() {
+        let switches = ProtocolSwitches {
+            no_elr: true,
+            ..Default::default()
+        };
+        let (mut c, mut out) = controller_with(false, switches);
         c.fence(2, "test", &mut out);
         c.fence(3, "test", &mut out);
         c.fence(1, "test", &mut out);

@@ -305,18 +305,27 @@ impl fmt::Display for EventKind {
                 leader_epoch,
                 isr,
             } => write!(f, "isr {tp} e{leader_epoch} {}", brokers(isr)),
-            PartitionChanged { state, reason } => write!(
-                f,
-                "partition {} leader={} e{} isr={} pe{} ({reason})",
-                state.tp,
-                state
-                    .leader
-                    .map(|l| format!("b{l}"))
-                    .unwrap_or_else(|| "none".into()),
-                state.leader_epoch,
-                brokers(&state.isr),
-                state.partition_epoch
-            ),
+            PartitionChanged { state, reason } => {
+                write!(
+                    f,
+                    "partition {} leader={} e{} isr={}",
+                    state.tp,
+                    state
+                        .leader
+                        .map(|l| format!("b{l}"))
+                        .unwrap_or_else(|| "none".into()),
+                    state.leader_epoch,
+                    brokers(&state.isr),
+                )?;
+                // KIP-966's lists, only when present (most runs never need them).
+                if !state.elr.is_empty() {
+                    write!(f, " elr={}", brokers(&state.elr))?;
+                }
+                if !state.last_known_elr.is_empty() {
+                    write!(f, " last-known={}", brokers(&state.last_known_elr))?;
+                }
+                write!(f, " pe{} ({reason})", state.partition_epoch)
+            }
             BrokerFenced { broker, reason } => write!(f, "fence b{broker} ({reason})"),
             BrokerUnfenced { broker } => write!(f, "unfence b{broker}"),
             Sent { tp, values: v } => write!(f, "send {tp} {}", values(v)),

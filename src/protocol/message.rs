@@ -95,7 +95,7 @@ pub enum MetadataRecord {
 }
 
 /// The controller's view of a partition.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartitionState {
     pub tp: TopicPartition,
     pub replicas: Vec<BrokerId>,
@@ -104,6 +104,32 @@ pub struct PartitionState {
     pub isr: Vec<BrokerId>,
     /// Bumped on every change, leader or ISR (KIP-497's partition epoch / ZK's zkVersion).
     pub partition_epoch: i32,
+    /// KIP-966's eligible leader replicas: replicas that left the ISR while it was below
+    /// `min.insync.replicas`, so they hold everything below the high watermark (which cannot
+    /// move while the ISR is that small). Elected only when the ISR is empty. Replica order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub elr: Vec<BrokerId>,
+    /// KIP-966's LastKnownElr: the last leader, kept while the partition has none, elected only
+    /// when the ISR and ELR are both empty and it is unfenced (KAFKA-19522).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub last_known_elr: Vec<BrokerId>,
+}
+
+/// Hashed field by field, the KIP-966 lists only when present: a partition that never needs
+/// them hashes (and so traces) exactly as before they existed.
+impl std::hash::Hash for PartitionState {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.tp.hash(h);
+        self.replicas.hash(h);
+        self.leader.hash(h);
+        self.leader_epoch.hash(h);
+        self.isr.hash(h);
+        self.partition_epoch.hash(h);
+        if !self.elr.is_empty() || !self.last_known_elr.is_empty() {
+            self.elr.hash(h);
+            self.last_known_elr.hash(h);
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -114,6 +140,9 @@ pub struct BrokerHeartbeatRequest {
     pub metadata_offset: u64,
     /// Set by a broker in clean shutdown (KRaft's `wantShutDown`): move leadership away now.
     pub want_shutdown: bool,
+    /// The incarnation this broker had when it last shut down cleanly (KIP-966's
+    /// `PreviousBrokerEpoch`, from its clean-shutdown file); `None` after a crash.
+    pub previous_incarnation: Option<u64>,
 }
 
 #[derive(Clone, Debug)]

@@ -553,6 +553,10 @@ pub struct ProtocolSwitches {
     pub kip101_epoch_lookup: bool,
     /// Pre-KIP-966: the high watermark advances even when the ISR is below min.insync.replicas.
     pub hw_ignores_min_isr: bool,
+    /// Pre-KIP-966 (Kafka before 4.1's eligible leader replicas): the controller keeps the last
+    /// ISR member in the ISR when it is fenced and elects it again after it restarts, even after
+    /// an unclean shutdown (a power loss) cut its log short. No ELR, no clean-shutdown check.
+    pub no_elr: bool,
     /// Broken: a follower never truncates when it starts following.
     pub skip_follower_truncation: bool,
     /// Broken: the leader advances the high watermark to its own log end offset (ignores followers).

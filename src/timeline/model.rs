@@ -523,6 +523,8 @@ mod tests {
             leader_epoch: 0,
             isr: vec![1, 2],
             partition_epoch: 0,
+            elr: Vec::new(),
+            last_known_elr: Vec::new(),
         };
         let reason = "create".to_string();
         history.push(ev(
