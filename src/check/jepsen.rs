@@ -49,6 +49,7 @@ use crate::history::{Event, EventKind};
 use crate::protocol::{NodeId, ProducedValue, TopicPartition};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::num::NonZeroU64;
 
 pub const INCONSISTENT_OFFSETS: &str = "inconsistent-offsets";
 pub const DUPLICATE: &str = "duplicate";
@@ -158,15 +159,41 @@ impl Anomalies {
     }
 }
 
+/// A value in 8 bytes (an `Option` of it too), for the per-offset tables: producer in the top 16
+/// bits, seq below. Scenario validation bounds both far below that (`MAX_CLIENTS` producers,
+/// `MAX_RECORDS_TOTAL` records).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Packed(NonZeroU64);
+
+impl Packed {
+    const SEQ_BITS: u32 = 48;
+
+    fn new(v: ProducedValue) -> Packed {
+        assert!(
+            v.producer >= 1 && v.producer < 1 << 16 && v.seq < 1 << Self::SEQ_BITS,
+            "{v} does not fit the analysis's packed value"
+        );
+        let bits = u64::from(v.producer) << Self::SEQ_BITS | v.seq;
+        Packed(NonZeroU64::new(bits).expect("producer >= 1"))
+    }
+
+    fn value(self) -> ProducedValue {
+        ProducedValue {
+            producer: (self.0.get() >> Self::SEQ_BITS) as u32,
+            seq: self.0.get() & ((1 << Self::SEQ_BITS) - 1),
+        }
+    }
+}
+
 /// What is known about one partition.
 #[derive(Default)]
 struct PartitionView {
     /// The version order: the first value seen at each offset.
-    seen: OffsetTable<ProducedValue>,
-    /// Where each value was first seen: per producer, (seq, offset) sorted by seq. A producer's
-    /// values land in seq order, so the front holds the lowest offsets and is what retention
-    /// forgets first.
-    offset_of: BTreeMap<u32, VecDeque<(u64, u64)>>,
+    seen: OffsetTable<Packed>,
+    /// Where each value was first seen: per producer, the offsets holding its values, sorted by
+    /// the value's seq (read back from `seen`). A producer's values land in seq order, so the
+    /// front holds the lowest offsets and is what retention forgets first.
+    offset_of: BTreeMap<u32, OffsetsBySeq>,
     /// Offsets already counted as inconsistent.
     inconsistent: OffsetRanges,
     /// Offsets polled with the value of the version order.
@@ -182,9 +209,13 @@ struct PartitionView {
 }
 
 impl PartitionView {
+    fn seen(&self, offset: u64) -> Option<ProducedValue> {
+        self.seen.get(offset).map(Packed::value)
+    }
+
     /// Puts `value` at `offset` in the version order; returns the anomaly it shows, if any.
     fn see(&mut self, offset: u64, value: ProducedValue) -> Option<(&'static str, String)> {
-        match self.seen.get(offset) {
+        match self.seen(offset) {
             Some(first) if first == value => None,
             Some(first) => {
                 if self.inconsistent.contains(offset) {
@@ -197,8 +228,14 @@ impl PartitionView {
                 ))
             }
             None => {
-                self.seen.set(offset, value);
-                let earlier = self.place(offset, value)?;
+                self.seen.set(offset, Packed::new(value));
+                // An offset retention already made everyone forget stays forgotten.
+                self.seen.get(offset)?;
+                let earlier = self
+                    .offset_of
+                    .entry(value.producer)
+                    .or_default()
+                    .place(&self.seen, offset, value.seq)?;
                 Some((
                     DUPLICATE,
                     format!("{value} at offsets {earlier} and {offset}"),
@@ -207,27 +244,57 @@ impl PartitionView {
         }
     }
 
-    /// Records where `value` was first seen; returns that earlier offset if it is another one.
-    fn place(&mut self, offset: u64, value: ProducedValue) -> Option<u64> {
-        let list = self.offset_of.entry(value.producer).or_default();
-        match list.binary_search_by_key(&value.seq, |(seq, _)| *seq) {
-            Ok(i) => Some(list[i].1).filter(|o| *o != offset),
+    /// Forgets every offset below `lowest` (deleted on every replica).
+    fn forget_below(&mut self, lowest: u64) {
+        self.seen.forget_below(lowest);
+        for list in self.offset_of.values_mut() {
+            list.forget_below(lowest);
+        }
+        self.unpolled = self.unpolled.split_off(&lowest);
+    }
+}
+
+/// One producer's offsets in one partition, sorted by the seq of the value `seen` holds there.
+#[derive(Default)]
+struct OffsetsBySeq {
+    offsets: VecDeque<u64>,
+    /// The offsets are also ascending (the usual case), so forgetting pops from the front.
+    ascending: bool,
+}
+
+impl OffsetsBySeq {
+    /// Records that the value with `seq` was first seen at `offset` (already in `seen`); returns
+    /// the earlier offset if it was first seen elsewhere.
+    fn place(&mut self, seen: &OffsetTable<Packed>, offset: u64, seq: u64) -> Option<u64> {
+        let seq_at = |o: &u64| seen.get(*o).map_or(0, |p| p.value().seq);
+        match self.offsets.binary_search_by_key(&seq, seq_at) {
+            Ok(i) => Some(self.offsets[i]).filter(|o| *o != offset),
             Err(i) => {
-                list.insert(i, (value.seq, offset));
+                if self.offsets.is_empty() {
+                    self.ascending = true;
+                }
+                let after_previous = i == 0 || self.offsets[i - 1] < offset;
+                let before_next = self.offsets.get(i).is_none_or(|next| offset < *next);
+                self.ascending &= after_previous && before_next;
+                self.offsets.insert(i, offset);
                 None
             }
         }
     }
 
-    /// Forgets every offset below `lowest` (deleted on every replica).
     fn forget_below(&mut self, lowest: u64) {
-        self.seen.forget_below(lowest);
-        for list in self.offset_of.values_mut() {
-            while list.front().is_some_and(|(_, o)| *o < lowest) {
-                list.pop_front();
+        if self.ascending {
+            while self.offsets.front().is_some_and(|o| *o < lowest) {
+                self.offsets.pop_front();
             }
+        } else {
+            self.offsets.retain(|o| *o >= lowest);
+            self.ascending = self
+                .offsets
+                .iter()
+                .zip(self.offsets.iter().skip(1))
+                .all(|(a, b)| a < b);
         }
-        self.unpolled = self.unpolled.split_off(&lowest);
     }
 }
 
@@ -322,7 +389,7 @@ impl JepsenAnalysis {
             let o = base + i as u64;
             self.see(tp, o, *v, node);
             let view = self.view(tp);
-            if !(view.polled.contains(o) && view.seen.get(o) == Some(*v)) {
+            if !(view.polled.contains(o) && view.seen(o) == Some(*v)) {
                 view.unpolled.insert(o, *v);
             }
         }
@@ -346,7 +413,7 @@ impl JepsenAnalysis {
             let o = base + i as u64;
             self.see(tp, o, *v, node);
             let view = self.view(tp);
-            if view.seen.get(o) == Some(*v) {
+            if view.seen(o) == Some(*v) {
                 view.polled.insert(o, o + 1);
             }
             if view.unpolled.get(&o) == Some(v) {
@@ -566,6 +633,41 @@ mod tests {
         assert_eq!(a.count(INCONSISTENT_OFFSETS), 1);
         assert_eq!(a.count(DUPLICATE), 1);
         assert!(a.0[DUPLICATE].example.contains("offsets 1 and 2"));
+    }
+
+    #[test]
+    fn values_pack_into_eight_bytes_and_back() {
+        let v = ProducedValue {
+            producer: 999,
+            seq: 49_999_999,
+        };
+        assert_eq!(Packed::new(v).value(), v);
+        assert_eq!(std::mem::size_of::<Option<Packed>>(), 8);
+    }
+
+    #[test]
+    fn duplicates_are_found_after_retention_and_out_of_order_reads() {
+        let mut view = PartitionView::default();
+        assert!(view.see(5, v(50)).is_none());
+        assert!(view.see(3, v(30)).is_none());
+        assert!(
+            view.see(4, v(70)).is_none(),
+            "out of seq order, not a duplicate"
+        );
+        view.forget_below(4);
+        assert!(view.see(9, v(90)).is_none());
+        let (name, what) = view.see(10, v(70)).expect("p1:70 again");
+        assert_eq!(
+            (name, what.as_str()),
+            (DUPLICATE, "p1:70 at offsets 4 and 10")
+        );
+        assert_eq!(view.offset_of[&1].offsets, [5, 4, 9]);
+        view.forget_below(5);
+        assert_eq!(view.offset_of[&1].offsets, [5, 9]);
+        assert!(
+            view.see(2, v(20)).is_none(),
+            "forgotten offsets stay forgotten"
+        );
     }
 
     #[test]
