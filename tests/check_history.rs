@@ -15,7 +15,8 @@ fn kafkasim(args: &[&str]) -> (i32, String) {
     )
 }
 
-fn same_verdicts(scenario: &str, seed: &str) {
+/// Runs `scenario` live and offline; returns the live JSON report (equal to the offline one).
+fn same_verdicts(scenario: &str, seed: &str) -> String {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("history-{}", scenario.replace('/', "-")));
     let d = dir.to_str().unwrap();
@@ -32,6 +33,7 @@ fn same_verdicts(scenario: &str, seed: &str) {
         live, offline,
         "live and offline reports differ for {scenario}"
     );
+    live
 }
 
 #[test]
@@ -42,6 +44,40 @@ fn passing_run_gives_the_same_report_offline() {
 #[test]
 fn failing_run_gives_the_same_report_offline() {
     same_verdicts("scenarios/bugs/unclean-election.toml", "1");
+}
+
+#[test]
+fn jepsen_anomalies_are_the_same_offline() {
+    // A reader that skips after every poll: poll-skip (and, past the high watermark, a reset
+    // back to the start: nonmonotonic-poll), both bad under assign.
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("jepsen-reader-skips.toml");
+    std::fs::write(
+        &path,
+        r#"
+name = "reader-skips"
+duration_ms = 3000
+[cluster]
+brokers = 1
+[[topic]]
+name = "t"
+partitions = 1
+replication_factor = 1
+[[producer]]
+topic = "t"
+rate_per_s = 100
+[[reader]]
+topic = "t"
+[protocol]
+reader_skips_after_poll = true
+[liveness]
+bound_ms = 10000
+"#,
+    )
+    .unwrap();
+    let live = same_verdicts(path.to_str().unwrap(), "0");
+    let json: serde_json::Value = serde_json::from_str(&live).unwrap();
+    assert_eq!(json["jepsen_valid"], false, "{live}");
+    assert!(json["anomalies"]["poll-skip"]["count"].as_u64().unwrap() > 0);
 }
 
 #[test]

@@ -16,6 +16,7 @@ pub mod generation_monotonic;
 pub mod ghost;
 pub mod group_ghost;
 pub mod high_watermark_monotonic;
+pub mod jepsen;
 pub mod leader_in_isr;
 pub mod log_matching;
 pub mod no_lost_acked_write;
@@ -135,11 +136,12 @@ pub fn all_invariants(
     v
 }
 
-/// The ghost and every invariant, fed by the history.
+/// The ghost, every invariant and Jepsen's anomaly analysis, fed by the history.
 pub struct Checkers {
     pub ghost: Ghost,
     invariants: Vec<Box<dyn Invariant>>,
     pub report: Reporter,
+    pub jepsen: jepsen::JepsenAnalysis,
 }
 
 impl Checkers {
@@ -148,6 +150,7 @@ impl Checkers {
             ghost: Ghost::default(),
             invariants,
             report: Reporter::default(),
+            jepsen: jepsen::JepsenAnalysis::default(),
         }
     }
 
@@ -157,6 +160,7 @@ impl Checkers {
         for inv in &mut self.invariants {
             inv.on_event(event, &self.ghost, &mut self.report);
         }
+        self.jepsen.observe(event, &self.ghost);
     }
 
     /// Runs the end-of-run validations at `end_us` and returns every violation, in order.
@@ -192,6 +196,14 @@ pub fn finish_run(checkers: &mut Checkers, meta: &crate::history::json::Meta) ->
         }
     }
     checkers.finish(meta.end_us)
+}
+
+/// Jepsen's anomalies at the end of a run, live or offline. A liveness phase that ran to its end
+/// is kafkasim's equivalent of Jepsen's final polls (see [`jepsen`]).
+pub fn run_anomalies(checkers: &Checkers, meta: &crate::history::json::Meta) -> jepsen::Anomalies {
+    checkers
+        .jepsen
+        .finish(meta.liveness_check && !meta.budget_exhausted)
 }
 
 /// Lets the history feed checkers that the run also queries (convergence) and finishes.

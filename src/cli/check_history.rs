@@ -43,6 +43,7 @@ pub fn main(args: CheckHistoryArgs) -> Result<u8, CliError> {
         messages: 0,
         checker_wall_ns: None,
         violations,
+        anomalies: check::run_anomalies(&checkers, &meta),
         stats: checkers.ghost.stats.clone(),
         history: Vec::new(),
         meta: meta.clone(),

@@ -1,6 +1,7 @@
 //! Reports: the JSON object of `run --json` (CONTRACT.md) and the human summary.
 
 use crate::check::ghost::Stats;
+use crate::check::jepsen::Anomalies;
 use crate::check::Kind;
 use crate::sim::RunOutcome;
 use serde::Serialize;
@@ -24,6 +25,12 @@ pub struct RunReport {
     pub trace_hash: String,
     pub violations: Vec<ViolationReport>,
     pub stats: Stats,
+    /// Jepsen's client-visible anomalies by Jepsen name: count, an example, whether allowed in
+    /// the mode (assign/subscribe) of the processes that showed it. Informational: the exit code
+    /// stays with the invariants.
+    pub anomalies: Anomalies,
+    /// Jepsen's `valid?`: no anomaly outside Jepsen's allowed set.
+    pub jepsen_valid: bool,
 }
 
 impl RunReport {
@@ -45,6 +52,8 @@ impl RunReport {
                 })
                 .collect(),
             stats: outcome.stats.clone(),
+            anomalies: outcome.anomalies.clone(),
+            jepsen_valid: outcome.anomalies.valid(),
         }
     }
 
@@ -72,6 +81,9 @@ impl RunReport {
         );
         if self.violations.is_empty() {
             out.push_str("  every invariant held\n");
+        }
+        if !self.anomalies.is_empty() {
+            out.push_str(&format!("  anomalies: {}\n", self.anomalies.summary()));
         }
         for v in &self.violations {
             let kind = match v.kind {
