@@ -532,7 +532,7 @@ impl Broker {
         self.send_alter_partition(now, tp, new_isr, out);
     }
 
-    fn send_alter_partition(
+    pub(super) fn send_alter_partition(
         &mut self,
         now: Millis,
         tp: &TopicPartition,
@@ -585,7 +585,18 @@ impl Broker {
         let Some(l) = r.leader_state_mut() else {
             return;
         };
-        if l.pending.as_ref().is_some_and(|p| p.correlation_id == corr) {
+        // Kafka's `handleAlterPartitionError`: INVALID_UPDATE_VERSION and a fenced or unknown
+        // leader epoch mean the partition moved on, possibly by an earlier try of this very
+        // change, so the pending ISR stays until the controller's metadata says what happened
+        // (it will: a newer partition state exists). Any other answer settles it.
+        let moved_on = matches!(
+            resp.error,
+            ErrorCode::InvalidUpdateVersion
+                | ErrorCode::FencedLeaderEpoch
+                | ErrorCode::UnknownLeaderEpoch
+        );
+        let answered = !moved_on;
+        if answered && l.pending.as_ref().is_some_and(|p| p.correlation_id == corr) {
             l.pending = None;
         }
         match resp.state {

@@ -269,7 +269,7 @@ impl Broker {
                 self.timers
                     .schedule(now + c.retention_check_interval_ms, Timer::Retention);
             }
-            Timer::RequestTimeout(corr) => self.on_request_timeout(now, corr),
+            Timer::RequestTimeout(corr) => self.on_request_timeout(now, corr, out),
             Timer::ParkedProduce(id) => self.expire_parked_produce(id, out),
             Timer::ParkedFetch(id) => self.complete_parked_fetch(now, id, out),
             Timer::Wake => self.wake_scheduled_at = None,
@@ -420,21 +420,25 @@ impl Broker {
         corr
     }
 
-    fn on_request_timeout(&mut self, now: Millis, corr: u64) {
+    fn on_request_timeout(&mut self, now: Millis, corr: u64, out: &mut Effects) {
         let Some((kind, _)) = self.inflight.remove(&corr) else {
             return;
         };
         match kind {
             Inflight::Heartbeat => {}
             Inflight::AlterPartition(tp) => {
-                if let Some(l) = self
+                // Kafka's AlterPartitionManager sends again until it hears back, and the pending
+                // ISR stays meanwhile: the controller may already have committed it, so the high
+                // watermark must keep counting the follower being admitted.
+                let retry = self
                     .replicas
-                    .get_mut(&tp)
-                    .and_then(|r| r.leader_state_mut())
-                {
-                    if l.pending.as_ref().is_some_and(|p| p.correlation_id == corr) {
-                        l.pending = None;
-                    }
+                    .get(&tp)
+                    .and_then(|r| r.leader_state())
+                    .and_then(|l| l.pending.as_ref())
+                    .filter(|p| p.correlation_id == corr)
+                    .map(|p| p.new_isr.clone());
+                if let Some(new_isr) = retry {
+                    self.send_alter_partition(now, &tp, new_isr, out);
                 }
             }
             Inflight::Fetch(leader) => {
