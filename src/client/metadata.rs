@@ -92,6 +92,17 @@ impl ClientMetadata {
         !self.in_flight && self.last_refresh_ms.is_none_or(|t| now >= t + backoff_ms)
     }
 
+    /// Kafka's `Metadata.updateLastSeenEpochIfNewer` (KIP-320): a leader epoch learned
+    /// elsewhere (a committed offset's) that is newer than this partition's metadata makes that
+    /// metadata stale. The leader is forgotten until a refresh names one at least that new, so
+    /// the client never fetches from a deposed leader that does not know it yet.
+    pub fn see_epoch(&mut self, tp: &TopicPartition, epoch: LeaderEpoch) {
+        if epoch > self.epoch(tp) {
+            self.leaders.insert(tp.clone(), (None, epoch));
+            self.stale = true;
+        }
+    }
+
     /// Forgets the leader of a partition after an error that says it moved.
     pub fn invalidate(&mut self, tp: &TopicPartition) {
         if let Some(l) = self.leaders.get_mut(tp) {

@@ -15,7 +15,7 @@ use crate::history::EventKind;
 use crate::protocol::group::*;
 use crate::protocol::message::*;
 use crate::protocol::{
-    BrokerId, ErrorCode, Millis, NodeId, ProducedValue, TopicPartition, NO_EPOCH,
+    BrokerId, ErrorCode, LeaderEpoch, Millis, NodeId, ProducedValue, TopicPartition, NO_EPOCH,
 };
 use crate::scenario::{CommitMode, GroupConfig, OffsetReset};
 use crate::timer::TimerId;
@@ -64,7 +64,11 @@ enum Stage {
 pub struct App {
     stage: Stage,
     positions: BTreeMap<TopicPartition, Position>,
-    buffered: BTreeMap<TopicPartition, (u64, Vec<ProducedValue>)>,
+    /// Fetched, not yet handed out: base offset, values, and each record's leader epoch.
+    buffered: BTreeMap<TopicPartition, (u64, Vec<ProducedValue>, Vec<LeaderEpoch>)>,
+    /// The leader epoch of the record just below each position (KIP-320's offset epoch), sent
+    /// with commits.
+    position_epochs: BTreeMap<TopicPartition, LeaderEpoch>,
     batch: Option<Batch>,
     committed: BTreeMap<TopicPartition, u64>,
     poll_timer: Option<TimerId>,
@@ -85,7 +89,7 @@ impl App {
         let buf: Vec<String> = self
             .buffered
             .iter()
-            .map(|(tp, (b, v))| format!("{tp}@{b}+{}", v.len()))
+            .map(|(tp, (b, v, _))| format!("{tp}@{b}+{}", v.len()))
             .collect();
         format!(
             "positions [{}] buffered [{}] backoff {:?}",
@@ -110,6 +114,7 @@ impl App {
 
     pub fn forget(&mut self, tp: &TopicPartition) {
         self.positions.remove(tp);
+        self.position_epochs.remove(tp);
         self.buffered.remove(tp);
         self.committed.remove(tp);
     }
@@ -309,13 +314,18 @@ impl Consumer {
             if left == 0 {
                 break;
             }
-            let (base, values) = self.app.buffered.remove(&tp).expect("listed");
+            let (base, values, epochs) = self.app.buffered.remove(&tp).expect("listed");
             let take = values.len().min(left);
             let (now_vals, rest) = values.split_at(take);
+            let (now_epochs, rest_epochs) = epochs.split_at(take.min(epochs.len()));
             if !rest.is_empty() {
-                self.app
-                    .buffered
-                    .insert(tp.clone(), (base + take as u64, rest.to_vec()));
+                self.app.buffered.insert(
+                    tp.clone(),
+                    (base + take as u64, rest.to_vec(), rest_epochs.to_vec()),
+                );
+            }
+            if let Some(e) = now_epochs.last() {
+                self.app.position_epochs.insert(tp.clone(), *e);
             }
             left -= take;
             self.app
@@ -419,7 +429,10 @@ impl Consumer {
             group_instance_id: self.member.instance_id.clone(),
             offsets: offsets
                 .iter()
-                .map(|(tp, o)| (tp.clone(), *o, None, String::new()))
+                .map(|(tp, o)| {
+                    let epoch = self.app.position_epochs.get(tp).copied();
+                    (tp.clone(), *o, epoch, String::new())
+                })
                 .collect(),
         };
         let kind = Inflight::OffsetCommit {
@@ -560,6 +573,7 @@ impl Consumer {
                         .insert(tp.clone(), now + RETRY_BACKOFF_MS);
                     self.metadata.invalidate(&tp);
                 } else if self.app.positions.get(&tp) == Some(&Position::Reset) {
+                    self.app.position_epochs.remove(&tp);
                     self.app
                         .positions
                         .insert(tp.clone(), Position::At(r.offset));
@@ -601,6 +615,10 @@ impl Consumer {
             });
             let pos = match p.offset {
                 Some(o) if !self.ignores_committed_offset => {
+                    if let Some(e) = p.leader_epoch {
+                        self.metadata.see_epoch(&p.tp, e);
+                        self.app.position_epochs.insert(p.tp.clone(), e);
+                    }
                     self.app.committed.insert(p.tp.clone(), o);
                     Position::At(o)
                 }
@@ -617,7 +635,8 @@ impl Consumer {
         match p.error {
             ErrorCode::None if p.base_offset == position && !p.entries.is_empty() => {
                 let values = p.entries.iter().map(|e| e.payload.value()).collect();
-                self.app.buffered.insert(p.tp, (position, values));
+                let epochs = p.entries.iter().map(|e| e.epoch).collect();
+                self.app.buffered.insert(p.tp, (position, values, epochs));
             }
             ErrorCode::None => {}
             ErrorCode::OffsetOutOfRange => {
