@@ -355,16 +355,7 @@ impl Controller {
             .collect();
         for mut state in affected {
             let before = state.clone();
-            let isr: Vec<BrokerId> = state.isr.iter().copied().filter(|b| *b != broker).collect();
-            if self.elr_enabled() {
-                self.change_isr(&mut state, isr, None);
-            } else if state.isr.len() > 1 {
-                state.isr = isr;
-            }
-            if state.leader == Some(broker) {
-                self.elect(&mut state);
-            }
-            self.note_last_known_leader(&before, &mut state);
+            self.remove_from_isr(&mut state, broker, None);
             if self.elr_enabled() && state == before {
                 continue;
             }
@@ -389,17 +380,34 @@ impl Controller {
             .collect();
         for mut state in affected {
             let before = state.clone();
-            let isr: Vec<BrokerId> = state.isr.iter().copied().filter(|b| *b != broker).collect();
-            self.change_isr(&mut state, isr, Some(broker));
-            if state.leader == Some(broker) {
-                self.elect(&mut state);
-            }
-            self.note_last_known_leader(&before, &mut state);
+            self.remove_from_isr(&mut state, broker, Some(broker));
             if state != before {
                 state.partition_epoch += 1;
                 self.commit_partition(state, &format!("b{broker} unclean shutdown"), out);
             }
         }
+    }
+
+    /// Takes `broker` out of a partition's ISR (with KIP-966's eligibility rules, or without ELR
+    /// the old rule that the last member stays), elects a new leader if it led, and keeps the
+    /// last known leader. `unclean` names a broker back from an unclean shutdown: not eligible.
+    fn remove_from_isr(
+        &self,
+        state: &mut PartitionState,
+        broker: BrokerId,
+        unclean: Option<BrokerId>,
+    ) {
+        let before = state.clone();
+        let isr: Vec<BrokerId> = state.isr.iter().copied().filter(|b| *b != broker).collect();
+        if self.elr_enabled() {
+            self.change_isr(state, isr, unclean);
+        } else if state.isr.len() > 1 {
+            state.isr = isr;
+        }
+        if state.leader == Some(broker) {
+            self.elect(state);
+        }
+        self.note_last_known_leader(&before, state);
     }
 
     /// Kafka's `PartitionChangeBuilder` ISR step with KIP-966: at or above
