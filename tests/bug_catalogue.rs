@@ -26,6 +26,11 @@ const S1_HW_TRUNCATION: Bug = Bug {
     invariants: &["strong_isr", "no_lost_acked_write"],
     swarm_seeds: 10,
 };
+const S3_EPOCH_LOOKUP: Bug = Bug {
+    file: "epoch-lookup-divergence",
+    invariants: &["log_matching", "strong_isr", "no_lost_acked_write"],
+    swarm_seeds: 110,
+};
 const S9_UNCLEAN_ELECTION: Bug = Bug {
     file: "unclean-election",
     invariants: &["no_lost_acked_write", "strong_isr"],
@@ -138,6 +143,7 @@ macro_rules! catalogue {
 
 catalogue! {
     s1_hw_truncation => S1_HW_TRUNCATION;
+    s3_epoch_lookup_divergence => S3_EPOCH_LOOKUP;
     s9_unclean_election => S9_UNCLEAN_ELECTION;
     s10_hw_below_min_isr => S10_HW_BELOW_MIN_ISR;
     s14_zombie_commit => S14_ZOMBIE_COMMIT;

@@ -69,6 +69,7 @@ impl Broker {
             });
         }
         for (leader, partitions) in by_leader {
+            tracing::debug!(broker = self.id, leader, n = partitions.len(), "fetch sent");
             let req = FetchRequest {
                 replica_id: Some(self.id),
                 max_wait_ms: self.cfg.cluster.replica_fetch_wait_max_ms,
@@ -130,6 +131,7 @@ impl Broker {
             if let Some(f) = r.follower_state_mut() {
                 f.phase = FollowerPhase::Truncating { in_flight: true };
             }
+            tracing::debug!(broker = self.id, %tp, leader, epoch = latest, "OffsetsForLeaderEpoch sent");
             self.send_request(
                 now,
                 NodeId::Broker(leader),
@@ -154,6 +156,7 @@ impl Broker {
         let Some(r) = self.replicas.get_mut(&tp) else {
             return;
         };
+        tracing::debug!(broker = self.id, %tp, error = %resp.error, epoch = resp.leader_epoch, end = resp.end_offset, phase = ?r.follower_state_mut().map(|f| f.phase), "OffsetsForLeaderEpoch answered");
         if !matches!(r.follower_state_mut(), Some(f) if f.phase == (FollowerPhase::Truncating { in_flight: true }))
         {
             return;
@@ -213,6 +216,7 @@ impl Broker {
         let Some(f) = r.follower_state_mut() else {
             return;
         };
+        tracing::debug!(broker = self.id, tp = %p.tp, leader, error = %p.error, their_epoch = p.leader_epoch, epoch, phase = ?f.phase, "fetched");
         if f.leader != Some(leader) || f.phase != FollowerPhase::Fetching || p.leader_epoch != epoch
         {
             if !p.error.is_ok() {

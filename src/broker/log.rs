@@ -88,10 +88,15 @@ impl PartitionLog {
     }
 
     /// Removes every entry at or above `offset` and the epoch-cache entries that start there or
-    /// later (Kafka's `truncateTo` + `truncateFromEnd`).
+    /// later (Kafka's `truncateTo` + `truncateFromEnd`). At or past the log end no entry goes,
+    /// but an epoch that starts at the log end still does: as in Kafka, a broker that led an
+    /// epoch without appending to it must not keep that empty epoch, or it would ask the new
+    /// leader about it forever.
     pub fn truncate_to(&mut self, offset: u64) {
         let offset = offset.max(self.log_start_offset);
         if offset >= self.log_end_offset() {
+            let leo = self.log_end_offset();
+            self.epoch_cache.retain(|e| e.1 < leo);
             return;
         }
         let keep = (offset - self.log_start_offset) as usize;
@@ -195,6 +200,20 @@ mod tests {
         let mut log = PartitionLog::default();
         log.append(epochs.iter().enumerate().map(|(i, e)| entry(*e, i as u64)));
         log
+    }
+
+    #[test]
+    fn truncating_at_the_log_end_drops_an_empty_latest_epoch() {
+        // A leader of epoch 3 that never appended, then a follower again: its OffsetsForLeaderEpoch
+        // exchange truncates to its own log end, which must forget epoch 3 (else it keeps asking
+        // the new leader about epoch 3 and never fetches).
+        let mut log = log_with_epochs(&[1, 1]);
+        log.assign_epoch(3);
+        assert_eq!(log.epoch_cache(), &[(1, 0), (3, 2)]);
+        log.truncate_to(7);
+        assert_eq!(log.epoch_cache(), &[(1, 0)]);
+        assert_eq!(log.log_end_offset(), 2);
+        assert_eq!(log.latest_epoch(), 1);
     }
 
     #[test]

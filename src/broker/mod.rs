@@ -424,6 +424,7 @@ impl Broker {
         let Some((kind, _)) = self.inflight.remove(&corr) else {
             return;
         };
+        tracing::debug!(broker = self.id, ?kind, "request timed out");
         match kind {
             Inflight::Heartbeat => {}
             Inflight::AlterPartition(tp) => {
