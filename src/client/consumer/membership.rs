@@ -309,11 +309,15 @@ impl Consumer {
             group_instance_id: self.member.instance_id.clone(),
             assignments,
         };
-        self.member.state = State::Syncing;
-        self.start_heartbeats(now);
         let Some(coordinator) = self.coordinator else {
+            // The coordinator was marked unknown while the join was in flight: Kafka's
+            // `sendSyncGroupRequest` fails with COORDINATOR_NOT_AVAILABLE and the member
+            // rediscovers the coordinator and joins again.
+            self.member.rejoin_needed = true;
             return;
         };
+        self.member.state = State::Syncing;
+        self.start_heartbeats(now);
         self.send_request(
             now,
             NodeId::Broker(coordinator),

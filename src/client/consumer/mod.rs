@@ -270,3 +270,77 @@ impl Consumer {
         self.app.extra_processing_ms += extra_ms;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::membership::State;
+    use super::*;
+    use crate::protocol::group::{FindCoordinatorResponse, JoinGroupResponse};
+    use crate::protocol::ErrorCode;
+
+    fn consumer() -> Consumer {
+        let cfg: GroupConfig =
+            toml::from_str("id = \"g\"\ntopics = [\"t\"]\nconsumers = 1").expect("config");
+        Consumer::new(1, 1, cfg, 3)
+    }
+
+    /// The correlation id of the one request `matches` picks among `out`'s sends.
+    fn sent(out: &Effects, matches: impl Fn(&Request) -> bool) -> Option<u64> {
+        out.sends.iter().find_map(|(_, m)| match m {
+            Message::Request {
+                correlation_id,
+                body,
+            } if matches(body) => Some(*correlation_id),
+            _ => None,
+        })
+    }
+
+    fn respond(c: &mut Consumer, now: Millis, correlation_id: u64, body: Response) -> Effects {
+        let mut out = Effects::default();
+        let msg = Message::Response {
+            correlation_id,
+            body,
+        };
+        c.handle(now, NodeId::Broker(1), msg, &mut out);
+        out
+    }
+
+    /// A JoinGroup answer that arrives after the coordinator was marked unknown must not leave
+    /// the member waiting in SyncGroup it never sent (a group stuck in CompletingRebalance):
+    /// like Kafka's `sendSyncGroupRequest` it fails, and the member finds the coordinator and
+    /// joins again.
+    #[test]
+    fn join_answer_without_a_known_coordinator_rejoins() {
+        let mut c = consumer();
+        let mut out = Effects::default();
+        c.tick(0, &mut out);
+        let find = sent(&out, |r| matches!(r, Request::FindCoordinator(_))).expect("find");
+        let found = FindCoordinatorResponse {
+            error: ErrorCode::None,
+            coordinator: Some(1),
+        };
+        let out = respond(&mut c, 1, find, Response::FindCoordinator(found.clone()));
+        let join = sent(&out, |r| matches!(r, Request::JoinGroup(_))).expect("join");
+        assert_eq!(c.member.state, State::Joining);
+
+        c.coordinator = None; // e.g. a commit answered NOT_COORDINATOR meanwhile
+        let joined = JoinGroupResponse {
+            error: ErrorCode::None,
+            generation_id: 1,
+            protocol_name: Some("range".into()),
+            leader: "m-1".into(),
+            member_id: "m-1".into(),
+            members: Vec::new(),
+            skip_assignment: false,
+        };
+        let out = respond(&mut c, 2, join, Response::JoinGroup(joined));
+        assert_eq!(sent(&out, |r| matches!(r, Request::SyncGroup(_))), None);
+        assert_eq!(c.member.state, State::Unjoined);
+        assert!(c.member.rejoin_needed);
+
+        let find = sent(&out, |r| matches!(r, Request::FindCoordinator(_))).expect("find again");
+        let out = respond(&mut c, 3, find, Response::FindCoordinator(found));
+        assert!(sent(&out, |r| matches!(r, Request::JoinGroup(_))).is_some());
+        assert_eq!(c.member.member_id, "m-1");
+    }
+}
