@@ -149,3 +149,44 @@ catalogue! {
     s14_zombie_commit => S14_ZOMBIE_COMMIT;
     s15_stale_owned_partitions => S15_STALE_OWNED;
 }
+
+/// Swarm seeds that, with every switch off, once exposed bugs of kafkasim itself (found by the
+/// 10,000-seed switch-off sweeps); each must now hold.
+const SWITCH_OFF_REGRESSIONS: &[(&str, u64, &str)] = &[
+    (
+        "bugs/epoch-lookup-divergence",
+        126,
+        "a former leader kept its empty epoch and asked the new leader about it forever",
+    ),
+    (
+        "bugs/epoch-lookup-divergence",
+        2540,
+        "a clean shutdown that completed after the liveness phase began was never restarted",
+    ),
+    (
+        "bugs/epoch-lookup-divergence",
+        4150,
+        "a restarted broker took an answer meant for its previous process as its own",
+    ),
+    (
+        "group-static-restart",
+        15,
+        "a JoinGroup answer after the coordinator was marked unknown left the member in Syncing",
+    ),
+];
+
+#[test]
+fn switch_off_swarm_regressions_hold() {
+    for (file, seed, what) in SWITCH_OFF_REGRESSIONS {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios")
+            .join(format!("{file}.toml"));
+        let base = fixed(load(&path).unwrap_or_else(|e| panic!("{e}")));
+        let o = run(swarm::apply(&base, *seed), *seed);
+        assert!(
+            o.violations.is_empty(),
+            "{file} --swarm --seed {seed} ({what}): {:#?}",
+            o.violations
+        );
+    }
+}

@@ -206,9 +206,16 @@ async fn crash(world: &Arc<World>, state: &Arc<Mutex<FaultState>>, id: NodeId, m
         Handle::current().kill(mid);
     }
     crash_core(world, id, mode);
-    let mut s = lock(state);
-    s.last_crashed = Some(id);
-    s.paused.remove(&id);
+    {
+        let mut s = lock(state);
+        s.last_crashed = Some(id);
+        s.paused.remove(&id);
+    }
+    if world.is_healed() {
+        // The liveness phase began during the controlled shutdown and restarted every node that
+        // was down then; this one went down after, so it comes back now.
+        restart(world, id);
+    }
 }
 
 fn restart(world: &World, id: NodeId) {

@@ -21,9 +21,11 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 /// Concurrent receivers per node: madsim charges each receive ≥ 1 ms of the receiving task.
 const RECEIVERS: usize = 4;
 
-/// What travels in a madsim datagram: the sender's name and the Kafka message.
+/// What travels in a madsim datagram: the sender's name, the receiver's process it was sent to
+/// ([`World::life`]) and the Kafka message.
 pub struct Envelope {
     pub from: NodeId,
+    pub to_life: u64,
     pub message: Message,
 }
 
@@ -42,10 +44,11 @@ pub enum Control {
 
 /// The task a madsim node runs on every start and restart.
 pub async fn node_main(world: Arc<World>, id: NodeId) {
+    let life = world.begin_life(id);
     let Some(ep) = bind(id).await else { return };
     let (tx, mut rx) = unbounded_channel();
     for _ in 0..RECEIVERS {
-        madsim::task::spawn(receive(world.clone(), ep.clone(), id, tx.clone()));
+        madsim::task::spawn(receive(world.clone(), ep.clone(), id, life, tx.clone()));
     }
     let (outbox, queued) = unbounded_channel();
     madsim::task::spawn(postman(ep, id, queued));
@@ -53,7 +56,7 @@ pub async fn node_main(world: Arc<World>, id: NodeId) {
     world.set_control(id, ctl_tx);
     let mut out = Effects::default();
     start_core(&world, id, world.now_ms(), &mut out);
-    dispatch(&world, &outbox, id, out);
+    dispatch(&world, &outbox, id, life, out);
     loop {
         let deadline = world.slot(id).next_deadline();
         let mut out = Effects::default();
@@ -67,12 +70,14 @@ pub async fn node_main(world: Arc<World>, id: NodeId) {
             }
             Some(ctl) = ctl_rx.recv() => control(&world, id, ctl, &mut out),
             Some(env) = rx.recv() => {
-                let now = world.now_ms();
-                let _in_node = span.enter();
-                world.slot(id).handle(now, env.from, env.message, &mut out);
+                if let Some(message) = answer_to_this_life(env.message, life) {
+                    let now = world.now_ms();
+                    let _in_node = span.enter();
+                    world.slot(id).handle(now, env.from, message, &mut out);
+                }
             }
         }
-        dispatch(&world, &outbox, id, out);
+        dispatch(&world, &outbox, id, life, out);
     }
 }
 
@@ -95,7 +100,13 @@ async fn sleep_until(world: &World, deadline: Option<Millis>) {
     }
 }
 
-async fn receive(world: Arc<World>, ep: Arc<Endpoint>, me: NodeId, tx: UnboundedSender<Envelope>) {
+async fn receive(
+    world: Arc<World>,
+    ep: Arc<Endpoint>,
+    me: NodeId,
+    life: u64,
+    tx: UnboundedSender<Envelope>,
+) {
     loop {
         let Ok((payload, _)) = ep.recv_from_raw(TAG).await else {
             return;
@@ -103,6 +114,10 @@ async fn receive(world: Arc<World>, ep: Arc<Endpoint>, me: NodeId, tx: Unbounded
         let Ok(env) = payload.downcast::<Envelope>() else {
             continue;
         };
+        // Sent to an earlier process of this node: that connection died with it.
+        if env.to_life != life {
+            continue;
+        }
         // A partition that began while the message was in flight loses it.
         if lock(&world.network).is_cut(env.from, me) {
             continue;
@@ -235,9 +250,43 @@ fn new_reader(world: &World, id: NodeId, _incarnation: u64) -> Reader {
 
 /// Records the events of one core step and hands its messages, past the fault layer, to the
 /// node's postman.
-fn dispatch(world: &World, outbox: &UnboundedSender<Outgoing>, me: NodeId, out: Effects) {
+/// Correlation ids carry the number of the process that sent the request above this bit, so a
+/// response meant for an earlier process of the node is recognised and dropped: its connection
+/// died with that process. Cores number their requests from 0 on every start.
+const LIFE_SHIFT: u32 = 40;
+
+/// A response to a request of an earlier process is dropped; one to this process gets back the
+/// correlation id its core chose. Requests pass unchanged.
+fn answer_to_this_life(message: Message, life: u64) -> Option<Message> {
+    match message {
+        Message::Response {
+            correlation_id,
+            body,
+        } if correlation_id >> LIFE_SHIFT == life => Some(Message::Response {
+            correlation_id: correlation_id & ((1 << LIFE_SHIFT) - 1),
+            body,
+        }),
+        Message::Response { .. } => None,
+        request => Some(request),
+    }
+}
+
+fn dispatch(
+    world: &World,
+    outbox: &UnboundedSender<Outgoing>,
+    me: NodeId,
+    life: u64,
+    out: Effects,
+) {
     world.record(me, out.events);
-    for (to, message) in out.sends {
+    for (to, mut message) in out.sends {
+        if let Message::Request { correlation_id, .. } = &mut message {
+            debug_assert!(
+                *correlation_id >> LIFE_SHIFT == 0,
+                "correlation ids overflow"
+            );
+            *correlation_id |= life << LIFE_SHIFT;
+        }
         let verdict = lock(&world.network).route(me, to);
         let Verdict::Deliver { extra_latency_ms } = verdict else {
             continue;
@@ -248,6 +297,7 @@ fn dispatch(world: &World, outbox: &UnboundedSender<Outgoing>, me: NodeId, out: 
         // The postman lives as long as the node's main task, which is the only caller.
         let _ = outbox.send(Outgoing {
             to,
+            to_life: world.life(to),
             message,
             extra_latency_ms,
         });
@@ -257,6 +307,7 @@ fn dispatch(world: &World, outbox: &UnboundedSender<Outgoing>, me: NodeId, out: 
 /// One message on its way out, with the extra latency a `delay` fault gave it.
 struct Outgoing {
     to: NodeId,
+    to_life: u64,
     message: Message,
     extra_latency_ms: u64,
 }
@@ -285,6 +336,7 @@ async fn deliver(ep: Arc<Endpoint>, me: NodeId, out: Outgoing) {
     }
     let envelope = Envelope {
         from: me,
+        to_life: out.to_life,
         message: out.message,
     };
     let _ = ep

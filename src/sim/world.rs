@@ -17,7 +17,7 @@ use crate::scenario::ValidScenario;
 use madsim::time::Instant;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The port every simulated node listens on.
@@ -101,6 +101,9 @@ pub struct World {
     pub history: Mutex<History>,
     pub network: Mutex<NetworkFaults>,
     slots: BTreeMap<NodeId, Mutex<Slot>>,
+    /// How many times each node's process has started: a message is addressed to the process
+    /// that was current when it was sent (see [`World::life`]).
+    lives: BTreeMap<NodeId, AtomicU64>,
     madsim_ids: Mutex<BTreeMap<NodeId, madsim::task::NodeId>>,
     pub broker_config: Arc<BrokerConfig>,
     pub controller_config: ControllerConfig,
@@ -126,7 +129,9 @@ impl World {
         broker_config: Arc<BrokerConfig>,
         controller_config: ControllerConfig,
     ) -> Self {
+        let lives = slots.keys().map(|id| (*id, AtomicU64::new(0))).collect();
         World {
+            lives,
             scenario,
             seed,
             start: Instant::now(),
@@ -201,6 +206,26 @@ impl World {
         if let Some(tx) = lock(&self.controls).get(&id) {
             let _ = tx.send(ctl);
         }
+    }
+
+    /// The number of the node's current process (its connections): 0 before the first start,
+    /// one more at every start. Kafka talks over TCP; when a process dies its connections die
+    /// with it, so a message sent to one process is never delivered to the next one (else a
+    /// restarted node would take an answer meant for its predecessor as the answer to its own
+    /// request with the same correlation id).
+    pub fn life(&self, id: NodeId) -> u64 {
+        self.lives
+            .get(&id)
+            .map(|l| l.load(Ordering::SeqCst))
+            .unwrap_or(0)
+    }
+
+    /// A new process of `id` starts; returns its number.
+    pub fn begin_life(&self, id: NodeId) -> u64 {
+        self.lives
+            .get(&id)
+            .map(|l| l.fetch_add(1, Ordering::SeqCst) + 1)
+            .unwrap_or(0)
     }
 
     pub fn is_healed(&self) -> bool {
