@@ -391,13 +391,15 @@ impl ClassicGroup {
     }
 
     /// `validateOffsetCommit` for a classic group. With `ignore_generation` (KAFKA-2555's legacy
-    /// behaviour) a stale generation is not an error.
+    /// behaviour) a stale generation is not an error; with `ignore_member` neither is an unknown
+    /// member.
     pub fn validate_offset_commit(
         &self,
         member_id: &str,
         group_instance_id: Option<&str>,
         generation_id: i32,
         ignore_generation: bool,
+        ignore_member: bool,
     ) -> Result<(), ErrorCode> {
         use ClassicGroupState::*;
         if self.is(Dead) {
@@ -407,7 +409,9 @@ impl ClassicGroup {
             return Ok(());
         }
         if generation_id >= 0 || !member_id.is_empty() || group_instance_id.is_some() {
-            self.validate_member(member_id, group_instance_id)?;
+            if !ignore_member {
+                self.validate_member(member_id, group_instance_id)?;
+            }
             if generation_id != self.generation_id && !ignore_generation {
                 return Err(ErrorCode::IllegalGeneration);
             }

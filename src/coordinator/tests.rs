@@ -134,7 +134,7 @@ fn member_ids_are_deterministic_and_seeded() {
     let mut b = Harness::new(config());
     assert_eq!(stable_group(&mut a), stable_group(&mut b));
     let mut seeded = Harness::new(CoordinatorConfig {
-        member_id_seed: 7,
+        member_id_seed: "7".into(),
         ..config()
     });
     assert_eq!(stable_group(&mut seeded), "c-7-1");
