@@ -309,14 +309,20 @@ impl ClassicGroup {
             .collect()
     }
 
-    /// Whether a member with this protocol type and these protocols may join (`supportsProtocols`).
+    /// Whether a member with this protocol type and these protocols may join (`supportsProtocols`:
+    /// one of its protocols is supported by every member, which holds vacuously when a
+    /// rebalancing group has lost all its members).
     pub fn supports_protocols(&self, protocol_type: &str, protocols: &[JoinGroupProtocol]) -> bool {
         if self.is(ClassicGroupState::Empty) {
             return !protocol_type.is_empty() && !protocols.is_empty();
         }
-        let candidates = self.candidate_protocols();
+        let supported_by_all = |name: &str| {
+            self.members
+                .iter()
+                .all(|m| m.protocols.iter().any(|p| p.name == name))
+        };
         self.protocol_type.as_deref() == Some(protocol_type)
-            && protocols.iter().any(|p| candidates.contains(&p.name))
+            && protocols.iter().any(|p| supported_by_all(&p.name))
     }
 
     /// Each member votes for its most preferred protocol supported by all; most votes wins.

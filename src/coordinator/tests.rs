@@ -368,3 +368,36 @@ fn timers_fire_at_their_deadline_in_order() {
     let out = h.c.tick(50);
     assert_eq!(out.responses[0].0, token);
 }
+
+#[test]
+fn a_rebalancing_group_that_lost_every_member_accepts_any_protocol() {
+    // Kafka counts, per protocol, the members supporting it and compares with the member count:
+    // with no members left every protocol qualifies (a fuzzed run once ended its group here with
+    // INCONSISTENT_GROUP_PROTOCOL).
+    let protocol = JoinGroupProtocol {
+        name: "range".into(),
+        metadata: String::new(),
+    };
+    let mut g = ClassicGroup::new("g", 0);
+    g.add(ClassicGroupMember {
+        member_id: "m".into(),
+        group_instance_id: None,
+        client_id: "c".into(),
+        client_host: String::new(),
+        rebalance_timeout_ms: 100,
+        session_timeout_ms: 100,
+        protocol_type: "consumer".into(),
+        protocols: vec![JoinGroupProtocol {
+            name: "roundrobin".into(),
+            metadata: String::new(),
+        }],
+        assignment: String::new(),
+        awaiting_join: None,
+        awaiting_sync: None,
+        is_new: false,
+    });
+    g.transition_to(ClassicGroupState::PreparingRebalance, 0);
+    assert!(!g.supports_protocols("consumer", std::slice::from_ref(&protocol)));
+    g.remove("m");
+    assert!(g.supports_protocols("consumer", &[protocol]));
+}
