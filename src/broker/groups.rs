@@ -97,12 +97,14 @@ impl GroupRequest {
     }
 }
 
+/// A record as `__consumer_offsets` stores it: `(key, value)`, a `None` value is a tombstone.
+pub type StoredRecord = (String, Option<String>);
+
 /// What one coordinator step asks of its host.
 #[derive(Debug, Default)]
 pub struct CoordinatorOutput {
-    /// Record batches to append, each with the id its outcome is reported under; a record is a
-    /// `(key, value)` pair (a `None` value is a tombstone).
-    pub appends: Vec<(u64, Vec<(String, Option<String>)>)>,
+    /// Record batches to append, each with the id its outcome is reported under.
+    pub appends: Vec<(u64, Vec<StoredRecord>)>,
     /// Responses, by the token of the request they answer.
     pub responses: Vec<(u64, Response)>,
     pub events: Vec<EventKind>,
@@ -339,7 +341,7 @@ impl Broker {
         &mut self,
         now: Millis,
         tp: &TopicPartition,
-        records: &[(String, Option<String>)],
+        records: &[StoredRecord],
         out: &mut Effects,
     ) -> Result<(), ErrorCode> {
         let min_isr = self
