@@ -148,7 +148,7 @@ fn cooperative_sticky_matches_kafka() {
 
 #[test]
 fn uniform_matches_kafka() {
-    check_strategy(Strategy::Uniform, 17);
+    check_strategy(Strategy::Uniform, 18);
 }
 
 #[test]

@@ -538,10 +538,10 @@ for slug, name, rack in [("no_rack_info", "testNoRackAwareAssignmentWhenNoRackIn
 # UniformHomogeneousAssignmentBuilderTest.java). Members A, B, C iterate in that order both in the
 # test's TreeMap and in a Java HashMap. The cases below keep the test's topic names where the
 # outcome does not depend on topic-id hash order; further down, two more rename the topics so that
-# it does. Not ported: testFirstAssignmentNumMembersGreaterThanTotalNumPartitions and
-# testReassignmentWhenPartitionsAreAddedForTwoMembersTwoTopics (their expectations were rewritten
-# by KAFKA-18688 after 1eb7644, and the index holds no earlier text), testValidityAndBalanceFor-
-# LargeSampleSet (random topic ids, balance only) and the CommonAssignorTests (added later).
+# it does. Not ported: testReassignmentWhenPartitionsAreAddedForTwoMembersTwoTopics (its
+# expectation was rewritten by KAFKA-16864 and again by KAFKA-18688 after 1eb7644, and the index
+# holds neither the 1eb7644 text nor that diff), testValidityAndBalanceForLargeSampleSet (random
+# topic ids, balance only) and the CommonAssignorTests (added later).
 UH = "UniformHomogeneousAssignmentBuilderTest."
 case("uniform", "one_member_no_subscription", UH + "testOneMemberNoTopicSubscription",
      {"topics": {"topic1": 3}, "members": [member("A", [])]}, {"A": []})
@@ -606,6 +606,12 @@ case("uniform", "member_removed_hash_order", UH + "testReassignmentWhenOneMember
                   member("B", [by_hash("topic1"), by_hash("topic2")], owned=hashed("topic1-1, topic2-1"))]},
      {"A": hashed("topic1-0, topic2-0, topic2-2"), "B": hashed("topic1-1, topic1-2, topic2-1")},
      "the free partitions go out in topic-id order: topic2-2 to A, then topic1-2 to B")
+case("uniform", "more_members_than_partitions", UH + "testFirstAssignmentNumMembersGreaterThanTotalNumPartitions",
+     {"topics": {"topic3": 2}, "members": [member(m, ["topic3"]) for m in "ABC"]},
+     {"A": tps("topic3-0"), "B": tps("topic3-1"), "C": []},
+     "expected as in the file before KAFKA-16864 (OptimizedUniformAssignmentBuilderTest, stored at "
+     "09c11e5); one topic, so only member order matters and the builders agree; KAFKA-18688 (2025) "
+     "moved the spare member to A")
 
 # UniformHeterogeneousAssignmentBuilderTest, the version after KAFKA-17710 (the builder rework in
 # 1eb7644; its TestGroupSpecImpl hands members to the assignor sorted by id). Ties between topics
