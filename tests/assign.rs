@@ -148,12 +148,12 @@ fn cooperative_sticky_matches_kafka() {
 
 #[test]
 fn uniform_matches_kafka() {
-    check_strategy(Strategy::Uniform, 5);
+    check_strategy(Strategy::Uniform, 18);
 }
 
 #[test]
 fn server_range_matches_kafka() {
-    check_strategy(Strategy::ServerRange, 5);
+    check_strategy(Strategy::ServerRange, 15);
 }
 
 #[test]

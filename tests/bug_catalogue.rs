@@ -52,6 +52,14 @@ const S15_STALE_OWNED: Bug = Bug {
     swarm_seeds: 30,
 };
 
+/// Not one of the reference's six: the controller before KIP-966 (Kafka 4.1) re-elected the last
+/// ISR member after a power loss had cut its log short.
+const KIP966_LAST_ISR_POWER_LOSS: Bug = Bug {
+    file: "last-isr-power-loss",
+    invariants: &["no_lost_acked_write", "log_matching"],
+    swarm_seeds: 55,
+};
+
 fn scenario(bug: &Bug) -> ValidScenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios/bugs")
@@ -148,6 +156,7 @@ catalogue! {
     s10_hw_below_min_isr => S10_HW_BELOW_MIN_ISR;
     s14_zombie_commit => S14_ZOMBIE_COMMIT;
     s15_stale_owned_partitions => S15_STALE_OWNED;
+    kip966_last_isr_power_loss => KIP966_LAST_ISR_POWER_LOSS;
 }
 
 /// Swarm seeds that, with every switch off, once exposed bugs of kafkasim itself (found by the
@@ -167,6 +176,11 @@ const SWITCH_OFF_REGRESSIONS: &[(&str, u64, &str)] = &[
         "bugs/epoch-lookup-divergence",
         4150,
         "a restarted broker took an answer meant for its previous process as its own",
+    ),
+    (
+        "bugs/stale-owned-partitions",
+        146,
+        "the leader assigned before its metadata knew the topic and never assigned again",
     ),
     (
         "group-static-restart",

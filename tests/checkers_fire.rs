@@ -2,9 +2,10 @@
 //! `[protocol]`) makes it fire, and the same scenario with the correct protocol holds. A checker
 //! that cannot fail is worthless; these tests prove each one can.
 
-use kafkasim::scenario::{from_str, ValidScenario};
-use kafkasim::sim::{run_scenario, RunOptions, RunOutcome};
-use std::sync::Arc;
+mod common;
+
+use common::{assert_fires_only_when_broken, run};
+use kafkasim::sim::RunOutcome;
 
 /// A three-broker cluster with one topic, one producer and one reader, plus `extra` TOML.
 fn scenario(name: &str, topic: &str, producer: &str, extra: &str) -> String {
@@ -37,37 +38,8 @@ bound_ms = 30000
     )
 }
 
-fn run(text: &str, seed: u64) -> RunOutcome {
-    let s: ValidScenario = from_str("test.toml", text).expect("valid test scenario");
-    run_scenario(Arc::new(s), seed, RunOptions::default()).expect("no panic")
-}
-
 fn fired(o: &RunOutcome) -> Vec<&'static str> {
     o.violations.iter().map(|v| v.invariant).collect()
-}
-
-/// With `switch = true` the invariant fires on some seed of 0..seeds; with the switch off, no
-/// seed of the same range reports any violation.
-fn assert_fires_only_when_broken(invariant: &str, text: &str, switch: &str, seeds: u64) {
-    let broken = text.replace(
-        "[liveness]",
-        &format!("[protocol]\n{switch} = true\n\n[liveness]"),
-    );
-    let hits: Vec<u64> = (0..seeds)
-        .filter(|s| fired(&run(&broken, *s)).contains(&invariant))
-        .collect();
-    assert!(
-        !hits.is_empty(),
-        "{invariant} never fired with {switch} over seeds 0..{seeds}"
-    );
-    for seed in 0..seeds {
-        let o = run(text, seed);
-        assert!(
-            o.violations.is_empty(),
-            "correct protocol, seed {seed}: {:?}",
-            o.violations
-        );
-    }
 }
 
 const ALL_ACKS: &str = "rate_per_s = 200\nacks = \"all\"";

@@ -1,9 +1,9 @@
 //! Every group invariant has a scenario in which a deliberately broken variant (a `[protocol]`
 //! switch) makes it fire, while the same scenario with the correct protocol holds.
 
-use kafkasim::scenario::from_str;
-use kafkasim::sim::{run_scenario, RunOptions, RunOutcome};
-use std::sync::Arc;
+mod common;
+
+use common::assert_fires_only_when_broken;
 
 /// Three brokers, one topic of 4 partitions, a producer, group `g` of `consumers`, plus `extra`.
 fn scenario(group: &str, extra: &str) -> String {
@@ -40,38 +40,6 @@ bound_ms = 60000
 {extra}
 "#
     )
-}
-
-fn run(text: &str, seed: u64) -> RunOutcome {
-    let s = from_str("test.toml", text).unwrap_or_else(|e| panic!("{e}"));
-    run_scenario(Arc::new(s), seed, RunOptions::default()).expect("no panic")
-}
-
-fn assert_fires_only_when_broken(invariant: &str, text: &str, switch: &str, seeds: u64) {
-    let broken = text.replace(
-        "[liveness]",
-        &format!("[protocol]\n{switch} = true\n\n[liveness]"),
-    );
-    let hits: Vec<u64> = (0..seeds)
-        .filter(|s| {
-            run(&broken, *s)
-                .violations
-                .iter()
-                .any(|v| v.invariant == invariant)
-        })
-        .collect();
-    assert!(
-        !hits.is_empty(),
-        "{invariant} never fired with {switch} over seeds 0..{seeds}"
-    );
-    for seed in 0..seeds {
-        let o = run(text, seed);
-        assert!(
-            o.violations.is_empty(),
-            "correct protocol, seed {seed}: {:#?}",
-            o.violations
-        );
-    }
 }
 
 /// c1's batch takes 5 s longer than usual (S14's slow batch); a 9 s GC-like pause then freezes

@@ -5,21 +5,9 @@
 use kafkasim::check::jepsen::{
     Mode, INCONSISTENT_OFFSETS, LOST_WRITE, NONMONOTONIC_POLL, NONMONOTONIC_SEND, POLL_SKIP,
 };
-use kafkasim::scenario::from_str;
-use kafkasim::sim::{run_scenario, RunOptions, RunOutcome};
-use std::sync::Arc;
+mod common;
 
-fn run(text: &str, seed: u64) -> RunOutcome {
-    let s = from_str("test.toml", text).unwrap_or_else(|e| panic!("{e}"));
-    run_scenario(Arc::new(s), seed, RunOptions::default()).expect("no panic")
-}
-
-fn with_switch(text: &str, switch: &str) -> String {
-    text.replace(
-        "[liveness]",
-        &format!("[protocol]\n{switch} = true\n\n[liveness]"),
-    )
-}
+use common::{run, with_switch};
 
 /// One broker, one partition, a producer and an assign-mode reader.
 const READER: &str = r#"

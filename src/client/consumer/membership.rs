@@ -21,7 +21,7 @@ use crate::protocol::group::*;
 use crate::protocol::message::{Request, Response};
 use crate::protocol::{ErrorCode, Millis, NodeId, TopicPartition};
 use crate::scenario::AssignorName;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {
@@ -49,6 +49,11 @@ pub struct Membership {
     /// as subscription userData. Kafka keeps it across a lost generation (only the next
     /// assignment replaces it), so an evicted member claims partitions from an old generation.
     pub sticky_user_data: Option<(i32, Vec<TopicPartition>)>,
+    /// The leader's `assignmentSnapshot`: the partition count of every topic the group
+    /// subscribes to, as its metadata had them when it ran the assignor. When the metadata no
+    /// longer matches (a topic appeared or grew), the leader rejoins so the group is assigned
+    /// again (Kafka's `rejoinNeededOrPending`: "cached metadata has changed").
+    pub assignment_snapshot: Option<BTreeMap<String, Option<u32>>>,
     pub backoff_until: Millis,
     heartbeat_timer: Option<crate::timer::TimerId>,
 }
@@ -63,6 +68,7 @@ impl Membership {
             rejoin_needed: true,
             owned: BTreeSet::new(),
             sticky_user_data: None,
+            assignment_snapshot: None,
             backoff_until: 0,
             heartbeat_timer: None,
         }
@@ -106,6 +112,7 @@ impl Consumer {
             }
             return;
         }
+        self.rejoin_if_metadata_changed();
         let joining = matches!(self.member.state, State::Joining | State::Syncing);
         if self.member.rejoin_needed
             && !joining
@@ -114,6 +121,36 @@ impl Consumer {
         {
             self.send_join(now, out);
         }
+    }
+
+    /// The leader assigned with metadata that has changed since: rejoin.
+    fn rejoin_if_metadata_changed(&mut self) {
+        let Some(snapshot) = &self.member.assignment_snapshot else {
+            return;
+        };
+        if self.member.state != State::Stable {
+            return;
+        }
+        let changed = snapshot
+            .iter()
+            .any(|(topic, count)| self.metadata.partition_count(topic) != *count);
+        if changed {
+            tracing::debug!(?snapshot, "cached metadata has changed: rejoin");
+            self.member.assignment_snapshot = None;
+            self.member.rejoin_needed = true;
+        }
+    }
+
+    fn metadata_snapshot(
+        &self,
+        topics: impl Iterator<Item = String>,
+    ) -> BTreeMap<String, Option<u32>> {
+        topics
+            .map(|t| {
+                let n = self.metadata.partition_count(&t);
+                (t, n)
+            })
+            .collect()
     }
 
     /// `onJoinPrepare`: auto-commit before an eager rebalance; eager members revoke everything.
@@ -300,6 +337,8 @@ impl Consumer {
         let assignments = if leader {
             self.run_assignor(&r)
         } else {
+            // Only the leader watches the metadata for changes.
+            self.member.assignment_snapshot = None;
             Vec::new()
         };
         let req = SyncGroupRequest {
@@ -327,7 +366,7 @@ impl Consumer {
         );
     }
 
-    fn run_assignor(&self, r: &JoinGroupResponse) -> Vec<(String, String)> {
+    fn run_assignor(&mut self, r: &JoinGroupResponse) -> Vec<(String, String)> {
         let members: Vec<(String, Option<String>, Subscription)> = r
             .members
             .iter()
@@ -340,6 +379,11 @@ impl Consumer {
             })
             .collect();
         tracing::debug!(?members, "the leader runs the assignor");
+        let subscribed: BTreeSet<String> = members
+            .iter()
+            .flat_map(|m| m.2.topics.iter().cloned())
+            .collect();
+        self.member.assignment_snapshot = Some(self.metadata_snapshot(subscribed.into_iter()));
         let topics = members
             .iter()
             .flat_map(|m| m.2.topics.iter())

@@ -275,7 +275,10 @@ impl Consumer {
 mod tests {
     use super::membership::State;
     use super::*;
-    use crate::protocol::group::{FindCoordinatorResponse, JoinGroupResponse};
+    use crate::protocol::group::{
+        FindCoordinatorResponse, JoinGroupMember, JoinGroupResponse, SyncGroupResponse,
+    };
+    use crate::protocol::message::{MetadataResponse, PartitionMetadata};
     use crate::protocol::ErrorCode;
 
     fn consumer() -> Consumer {
@@ -342,5 +345,61 @@ mod tests {
         let out = respond(&mut c, 3, find, Response::FindCoordinator(found));
         assert!(sent(&out, |r| matches!(r, Request::JoinGroup(_))).is_some());
         assert_eq!(c.member.member_id, "m-1");
+    }
+
+    /// Kafka's `assignmentSnapshot`: a leader that assigned while its metadata did not know a
+    /// subscribed topic (so nobody got a partition) rejoins once the metadata shows the topic,
+    /// or the group would stay assigned nothing for ever.
+    #[test]
+    fn the_leader_rejoins_when_the_metadata_it_assigned_with_changes() {
+        let mut c = consumer();
+        let mut out = Effects::default();
+        c.tick(0, &mut out);
+        let metadata = sent(&out, |r| matches!(r, Request::Metadata(_))).expect("metadata");
+        let find = sent(&out, |r| matches!(r, Request::FindCoordinator(_))).expect("find");
+        let found = FindCoordinatorResponse {
+            error: ErrorCode::None,
+            coordinator: Some(1),
+        };
+        let out = respond(&mut c, 1, find, Response::FindCoordinator(found));
+        let join = sent(&out, |r| matches!(r, Request::JoinGroup(_))).expect("join");
+        let subscription = r#"{"topics":["t"],"owned":[],"generation":-1}"#;
+        let joined = JoinGroupResponse {
+            error: ErrorCode::None,
+            generation_id: 1,
+            protocol_name: Some("range".into()),
+            leader: "m-1".into(),
+            member_id: "m-1".into(),
+            members: vec![JoinGroupMember {
+                member_id: "m-1".into(),
+                group_instance_id: None,
+                metadata: subscription.into(),
+            }],
+            skip_assignment: false,
+        };
+        let out = respond(&mut c, 2, join, Response::JoinGroup(joined));
+        let sync = sent(&out, |r| matches!(r, Request::SyncGroup(_))).expect("sync");
+        let synced = SyncGroupResponse {
+            error: ErrorCode::None,
+            assignment: r#"{"partitions":[]}"#.into(),
+        };
+        respond(&mut c, 3, sync, Response::SyncGroup(synced));
+        assert!(c.member.is_stable(), "assigned nothing, but stable");
+
+        let tp = TopicPartition::new("t", 0);
+        let known = MetadataResponse {
+            brokers: vec![1],
+            partitions: vec![PartitionMetadata {
+                tp,
+                error: ErrorCode::None,
+                leader: Some(1),
+                leader_epoch: 0,
+                replicas: vec![1],
+                isr: vec![1],
+            }],
+        };
+        let out = respond(&mut c, 4, metadata, Response::Metadata(known));
+        assert!(c.member.rejoin_needed);
+        assert!(sent(&out, |r| matches!(r, Request::JoinGroup(_))).is_some());
     }
 }

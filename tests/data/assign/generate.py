@@ -5,6 +5,7 @@ Each case restates one assertion of an apache/kafka assignor test (named in `kaf
 the input as Kafka's test builds it and the assignment Kafka's test asserts. Members are listed
 in the order the Java test puts them into its map. Rerun after editing: python3 generate.py
 """
+import base64
 import json
 import os
 import re
@@ -439,8 +440,10 @@ add("sticky", "rack_uniform_subscription_misaligned_owned",
 
 # ---------------------------------------------------------------------------------------------
 # server-range (group-coordinator/src/test/java/org/apache/kafka/coordinator/group/assignor/
-# RangeAssignorTest.java). Only first assignments and cases where stickiness cannot matter:
-# at 1eb7644 the server range assignor is not sticky.
+# RangeAssignorTest.java). At 1eb7644 the server range assignor is not sticky: KAFKA-16944
+# (apache/kafka#16504, July 2024) made it recompute the ranges every time, ordering static members
+# first by instance id. These six restate the older, sticky-era text of the file, limited to
+# assertions both versions share.
 SRT = "RangeAssignorTest (server)."
 case("server-range", "two_members_same_subscriptions", SRT + "testFirstAssignmentTwoConsumersTwoTopicsSameSubscriptions",
      {"topics": {"topic1": 3, "topic3": 2},
@@ -468,11 +471,77 @@ case("server-range", "nonexistent_topic", SRT + "testOneConsumerSubscribedToNonE
      {"topics": {"topic1": 3}, "members": [member("A", ["topic2"])]}, None)
 CASES["server-range"][-1][1]["expected_error"] = "does not exist"
 
+# The same file after KAFKA-16944 (the non-sticky rewrite, before 1eb7644), as stored in the index
+# (a later version; its rack-aware tests, added after 1eb7644, are not ported). Members are named
+# memberA.. but keyed "A", "B", "C"; a member's current assignment is ignored by this assignor.
+T12_ = ["topic1", "topic2"]
+case("server-range", "one_member_no_topic", SRT + "testOneMemberNoTopic",
+     {"topics": {}, "members": [member("A", [])]}, {"A": []})
+case("server-range", "member_added_more_members_than_partitions",
+     SRT + "testReassignmentNumMembersGreaterThanNumPartitionsWhenOneMemberAdded",
+     {"topics": {"topic1": 2, "topic2": 2},
+      "members": [member("A", T12_, owned=tps("topic1-0, topic2-0")),
+                  member("B", T12_, owned=tps("topic1-1, topic2-1")), member("C", T12_)]},
+     {"A": tps("topic1-0, topic2-0"), "B": tps("topic1-1, topic2-1"), "C": []})
+case("server-range", "member_added", SRT + "testReassignmentWhenOneMemberAddedAfterInitialAssignmentWithTwoMembersTwoTopics",
+     {"topics": {"topic1": 3, "topic2": 3},
+      "members": [member("A", T12_, owned=tps("topic1-0, topic1-1, topic2-0, topic2-1")),
+                  member("B", T12_, owned=tps("topic1-2, topic2-2")), member("C", T12_)]},
+     {"A": tps("topic1-0, topic2-0"), "B": tps("topic1-1, topic2-1"), "C": tps("topic1-2, topic2-2")},
+     "not sticky: A and B give up partitions they kept under the old sticky range assignor")
+case("server-range", "member_and_partition_added",
+     SRT + "testReassignmentWhenOneMemberAddedAndOnePartitionAfterInitialAssignmentWithTwoMembersTwoTopics",
+     {"topics": {"topic1": 4, "topic2": 3},
+      "members": [member("A", T12_, owned=tps("topic1-0, topic1-1, topic2-0, topic2-1")),
+                  member("B", T12_, owned=tps("topic1-2, topic2-2")), member("C", ["topic1"])]},
+     {"A": tps("topic1-0, topic1-1, topic2-0, topic2-1"), "B": tps("topic1-2, topic2-2"), "C": tps("topic1-3")})
+case("server-range", "subscriptions_changed",
+     SRT + "testReassignmentWhenMultipleSubscriptionsRemovedAfterInitialAssignmentWithThreeMembersTwoTopics",
+     {"topics": {"topic1": 3, "topic2": 3, "topic3": 2},
+      "members": [member("A", ["topic1"], owned=tps("topic1-0, topic1-1, topic1-2, topic2-0")),
+                  member("B", ["topic1", "topic2", "topic3"], owned=tps("topic2-1")),
+                  member("C", ["topic2"], owned=tps("topic2-2, topic3-0, topic3-1"))]},
+     {"A": tps("topic1-0, topic1-1"), "B": tps("topic1-2, topic2-0, topic2-1, topic3-0, topic3-1"),
+      "C": tps("topic2-2")})
+# testStaticMembership / testMixedStaticMembership assert that a static member rejoining under a
+# new member id keeps its partitions: the second round must equal the first. The first round is
+# the plain range split (members ordered A, B / A, C, B); the second renames A to memberA1, which
+# sorts after B and C by member id but first by instance id.
+case("server-range", "static_member_rejoins", SRT + "testStaticMembership",
+     {"topics": {"topic1": 3},
+      "members": [member("B", ["topic1"], instance="instanceB"),
+                  member("memberA1", ["topic1"], instance="instanceA")]},
+     {"memberA1": tps("topic1-0, topic1-1"), "B": tps("topic1-2")},
+     "second round; expected is the first round's assignment, which the test asserts is unchanged")
+case("server-range", "mixed_static_member_rejoins", SRT + "testMixedStaticMembership",
+     {"topics": {"topic1": 5},
+      "members": [member("B", ["topic1"]), member("C", ["topic1"], instance="instanceC"),
+                  member("memberA1", ["topic1"], instance="instanceA")]},
+     {"memberA1": tps("topic1-0, topic1-1"), "C": tps("topic1-2, topic1-3"), "B": tps("topic1-4")},
+     "second round; static members first by instance id, then B; the test asserts every member "
+     "keeps its first-round partitions")
+for slug, name, rack in [("no_rack_info", "testNoRackAwareAssignmentWhenNoRackInfo", [None, None]),
+                         ("no_partition_racks", "testNoRackAwareAssignmentWhenNoPartitionRackInfo",
+                          ["rack0", "rack1"])]:
+    inp = {"topics": {"topic1": 3, "topic2": 3},
+           "members": [member("A", T12_, rack=rack[0]), member("B", T12_, rack=rack[1])]}
+    if rack[0] is None:
+        # MetadataImageBuilder.addRacks: partition i has replicas on brokers i, i+1 (rack0..rack3).
+        inp["partition_racks"] = {t: [["rack%d" % i, "rack%d" % ((i + 1) % 4)] for i in range(3)]
+                                  for t in T12_}
+    case("server-range", slug, SRT + name, inp,
+         {"A": tps("topic1-0, topic1-1, topic2-0, topic2-1"), "B": tps("topic1-2, topic2-2")},
+         "added after 1eb7644 with rack-aware range; without partition racks it is the plain range")
+
 # ---------------------------------------------------------------------------------------------
 # uniform (group-coordinator/src/test/java/org/apache/kafka/coordinator/group/assignor/
 # UniformHomogeneousAssignmentBuilderTest.java). Members A, B, C iterate in that order both in the
-# test's TreeMap and in a Java HashMap. Only cases whose outcome does not depend on topic-id hash
-# order or on which member receives an extra partition (see the report).
+# test's TreeMap and in a Java HashMap. The cases below keep the test's topic names where the
+# outcome does not depend on topic-id hash order; further down, two more rename the topics so that
+# it does. Not ported: testReassignmentWhenPartitionsAreAddedForTwoMembersTwoTopics (its
+# expectation was rewritten by KAFKA-16864 and again by KAFKA-18688 after 1eb7644, and the index
+# holds neither the 1eb7644 text nor that diff), testValidityAndBalanceForLargeSampleSet (random
+# topic ids, balance only) and the CommonAssignorTests (added later).
 UH = "UniformHomogeneousAssignmentBuilderTest."
 case("uniform", "one_member_no_subscription", UH + "testOneMemberNoTopicSubscription",
      {"topics": {"topic1": 3}, "members": [member("A", [])]}, {"A": []})
@@ -495,6 +564,110 @@ case("uniform", "subscription_removed", UH + "testReassignmentWhenOneSubscriptio
       "members": [member("A", ["topic2"], owned=tps("topic1-0, topic2-0")),
                   member("B", ["topic2"], owned=tps("topic1-1, topic2-1"))]},
      {"A": tps("topic2-0"), "B": tps("topic2-1")})
+
+# The homogeneous builder walks the subscribed topic ids in `HashSet<Uuid>` order. The test's ids
+# are fixed (Uuid.fromString), so that order is fixed too; where a case depends on it, each topic
+# is renamed "bNN-topicK", NN being its id's bucket in a 16-bucket table, so that ascending names
+# walk the topics as Kafka does.
+TEST_TOPIC_IDS = {"topic1": "T1-A4s3VTwiI5CTbEp6POw", "topic2": "T2-B4s3VTwiI5YHbPp6YUe",
+                  "topic3": "T3-CU8fVTLCz5YMkLoDQsa", "topic4": "T4-Tw9fVTLCz5HbPp6YQsa"}
+
+
+def uuid_bucket(text, buckets=16):
+    """HashMap bucket of org.apache.kafka.common.Uuid.fromString(text): Uuid.hashCode is
+    (int) (hilo >> 32) ^ (int) hilo with hilo = msb ^ lsb; HashMap spreads it as h ^ (h >>> 16)."""
+    raw = base64.urlsafe_b64decode(text + "==")
+    hilo = int.from_bytes(raw[:8], "big") ^ int.from_bytes(raw[8:], "big")
+    h = ((hilo >> 32) ^ hilo) & 0xFFFFFFFF
+    return (h ^ (h >> 16)) & (buckets - 1)
+
+
+def by_hash(topic):
+    return "b%02d-%s" % (uuid_bucket(TEST_TOPIC_IDS[topic]), topic)
+
+
+def hashed(text):
+    """tps() with every topic renamed by by_hash."""
+    return sorted([by_hash(t), p] for t, p in tps(text))
+
+
+# Order check: topic2, topic4, topic3, topic1 (buckets 1, 5, 9, 10).
+assert sorted(TEST_TOPIC_IDS, key=by_hash) == ["topic2", "topic4", "topic3", "topic1"]
+
+case("uniform", "first_assignment_hash_order", UH + "testFirstAssignmentTwoMembersTwoTopicsNoMemberRacks",
+     {"topics": {by_hash("topic1"): 3, by_hash("topic3"): 2},
+      "members": [member(m, [by_hash("topic1"), by_hash("topic3")]) for m in "AB"]},
+     {"A": hashed("topic1-0, topic3-0, topic3-1"), "B": hashed("topic1-1, topic1-2")},
+     "expected as set by KAFKA-16864 (apache/kafka#16088), in force at 1eb7644; KAFKA-18688 "
+     "(2025) changed it. Topic ids walk topic3 then topic1; A, met first, gets the extra partition")
+case("uniform", "member_removed_hash_order", UH + "testReassignmentWhenOneMemberRemovedAfterInitialAssignmentWithThreeMembersTwoTopics",
+     {"topics": {by_hash("topic1"): 3, by_hash("topic2"): 3},
+      "members": [member("A", [by_hash("topic1"), by_hash("topic2")], owned=hashed("topic1-0, topic2-0")),
+                  member("B", [by_hash("topic1"), by_hash("topic2")], owned=hashed("topic1-1, topic2-1"))]},
+     {"A": hashed("topic1-0, topic2-0, topic2-2"), "B": hashed("topic1-1, topic1-2, topic2-1")},
+     "the free partitions go out in topic-id order: topic2-2 to A, then topic1-2 to B")
+case("uniform", "more_members_than_partitions", UH + "testFirstAssignmentNumMembersGreaterThanTotalNumPartitions",
+     {"topics": {"topic3": 2}, "members": [member(m, ["topic3"]) for m in "ABC"]},
+     {"A": tps("topic3-0"), "B": tps("topic3-1"), "C": []},
+     "expected as in the file before KAFKA-16864 (OptimizedUniformAssignmentBuilderTest, stored at "
+     "09c11e5); one topic, so only member order matters and the builders agree; KAFKA-18688 (2025) "
+     "moved the spare member to A")
+
+# UniformHeterogeneousAssignmentBuilderTest, the version after KAFKA-17710 (the builder rework in
+# 1eb7644; its TestGroupSpecImpl hands members to the assignor sorted by id). Ties between topics
+# go to the lower topic id; the test's ids order as their names do, so names are kept.
+UHT = "UniformHeterogeneousAssignmentBuilderTest."
+T13 = ["topic1", "topic3"]
+case("uniform", "het_no_subscription", UHT + "testTwoMembersNoTopicSubscription",
+     {"topics": {"topic1": 3}, "members": [member("A", []), member("B", [])]}, {"A": [], "B": []})
+case("uniform", "het_nonexistent_topics", UHT + "testTwoMembersSubscribedToNonexistentTopics",
+     {"topics": {"topic1": 3}, "members": [member("A", ["topic3"]), member("B", ["topic2"])]}, None)
+CASES["uniform"][-1][1]["expected_error"] = "does not exist"
+case("uniform", "het_first_assignment", UHT + "testFirstAssignmentTwoMembersTwoTopics",
+     {"topics": {"topic1": 3, "topic3": 6},
+      "members": [member("A", T13), member("B", ["topic3"])]},
+     {"A": tps("topic1-0, topic1-1, topic1-2, topic3-4"), "B": tps("topic3-0, topic3-1, topic3-2, topic3-3, topic3-5")})
+case("uniform", "het_more_members_than_partitions", UHT + "testFirstAssignmentNumMembersGreaterThanTotalNumPartitions",
+     {"topics": {"topic3": 1, "topic1": 2},
+      "members": [member("A", ["topic3"]), member("B", ["topic3"]), member("C", ["topic1"])]},
+     {"A": tps("topic3-0"), "B": [], "C": tps("topic1-0, topic1-1")})
+case("uniform", "het_unbalanced_previous_assignment", UHT + "testReassignmentForTwoMembersThreeTopicsGivenUnbalancedPrevAssignment",
+     {"topics": {"topic1": 6, "topic2": 4, "topic3": 4},
+      "members": [member("A", ["topic1"], owned=tps("topic1-0, topic1-1, topic1-2")),
+                  member("B", ["topic1", "topic2"], owned=tps("topic1-3, topic2-0")),
+                  member("C", ["topic1", "topic2", "topic3"],
+                         owned=tps("topic1-4, topic1-5, topic2-1, topic2-2, topic2-3, "
+                                   "topic3-0, topic3-1, topic3-2, topic3-3"))]},
+     {"A": tps("topic1-0, topic1-1, topic1-2, topic1-5"), "B": tps("topic1-3, topic2-0, topic2-1, topic2-2, topic2-3"),
+      "C": tps("topic1-4, topic3-0, topic3-1, topic3-2, topic3-3")})
+case("uniform", "het_partitions_added", UHT + "testReassignmentWhenPartitionsAreAddedForTwoMembers",
+     {"topics": {"topic1": 6, "topic2": 5, "topic3": 3, "topic4": 3},
+      "members": [member("A", T13, owned=tps("topic1-0, topic1-1, topic1-2, topic1-3, topic3-0, topic3-1")),
+                  member("B", ["topic1", "topic2", "topic3", "topic4"],
+                         owned=tps("topic2-0, topic2-1, topic2-2, topic4-0, topic4-1, topic4-2"))]},
+     {"A": tps("topic1-0, topic1-1, topic1-2, topic1-3, topic1-4, topic1-5, topic3-0, topic3-1, topic3-2"),
+      "B": tps("topic2-0, topic2-1, topic2-2, topic2-3, topic2-4, topic4-0, topic4-1, topic4-2")})
+case("uniform", "het_member_and_partitions_added", UHT + "testReassignmentWhenOneMemberAddedAndPartitionsAddedTwoMembersTwoTopics",
+     {"topics": {"topic1": 6, "topic2": 7},
+      "members": [member("A", ["topic1"], owned=tps("topic1-0, topic1-2, topic2-0")),
+                  member("B", ["topic1", "topic2"], owned=tps("topic1-1, topic2-1, topic2-2")),
+                  member("C", ["topic1", "topic2"])]},
+     {"A": tps("topic1-0, topic1-2, topic1-3, topic1-4, topic1-5"), "B": tps("topic1-1, topic2-1, topic2-2, topic2-6"),
+      "C": tps("topic2-0, topic2-3, topic2-4, topic2-5")})
+case("uniform", "het_member_removed", UHT + "testReassignmentWhenOneMemberRemovedAfterInitialAssignmentWithThreeMembersThreeTopics",
+     {"topics": {"topic1": 3, "topic2": 8, "topic3": 3},
+      "members": [member("A", T13, owned=tps("topic1-0, topic1-1, topic1-2, topic3-0, topic3-1")),
+                  member("B", ["topic2"], owned=tps("topic2-3, topic2-4, topic2-5, topic2-6"))]},
+     {"A": tps("topic1-0, topic1-1, topic1-2, topic3-0, topic3-1, topic3-2"),
+      "B": tps("topic2-0, topic2-1, topic2-2, topic2-3, topic2-4, topic2-5, topic2-6, topic2-7")})
+case("uniform", "het_subscription_removed", UHT + "testReassignmentWhenOneSubscriptionRemovedAfterInitialAssignmentWithTwoMembersTwoTopics",
+     {"topics": {"topic1": 3, "topic2": 5},
+      "members": [member("A", ["topic1"], owned=tps("topic1-0, topic1-2, topic2-1, topic2-3")),
+                  member("B", ["topic1", "topic2"], owned=tps("topic1-1, topic2-0, topic2-2, topic2-4"))]},
+     {"A": tps("topic1-0, topic1-1, topic1-2"), "B": tps("topic2-0, topic2-1, topic2-2, topic2-3, topic2-4")})
+case("uniform", "het_member_without_subscription", UHT + "testFirstAssignmentWithTwoMembersIncludingOneWithoutSubscriptions",
+     {"topics": {"topic1": 3}, "members": [member("A", ["topic1"]), member("B", [])]},
+     {"A": tps("topic1-0, topic1-1, topic1-2"), "B": []})
 
 if __name__ == "__main__":
     write()

@@ -1,0 +1,52 @@
+//! Helpers the integration tests share: run a scenario given as TOML text, turn a `[protocol]`
+//! switch on, and the "fires when broken, holds when correct" check every checker test makes.
+//! (Each test crate uses some of them.)
+#![allow(dead_code)]
+
+use kafkasim::scenario::from_str;
+use kafkasim::sim::{run_scenario, RunOptions, RunOutcome};
+use std::sync::Arc;
+
+/// Runs scenario `text` (TOML) for `seed`.
+pub fn run(text: &str, seed: u64) -> RunOutcome {
+    let s = from_str("test.toml", text).unwrap_or_else(|e| panic!("{e}"));
+    run_scenario(Arc::new(s), seed, RunOptions::default()).expect("no panic")
+}
+
+/// `text` with `[protocol] switch = true`, inserted before its `[liveness]` table.
+pub fn with_switch(text: &str, switch: &str) -> String {
+    assert!(
+        text.contains("[liveness]"),
+        "the scenario needs a [liveness] table"
+    );
+    text.replace(
+        "[liveness]",
+        &format!("[protocol]\n{switch} = true\n\n[liveness]"),
+    )
+}
+
+/// With `switch = true` the invariant fires on some seed of 0..seeds; with the switch off, no
+/// seed of the same range reports any violation.
+pub fn assert_fires_only_when_broken(invariant: &str, text: &str, switch: &str, seeds: u64) {
+    let broken = with_switch(text, switch);
+    let hits: Vec<u64> = (0..seeds)
+        .filter(|s| {
+            run(&broken, *s)
+                .violations
+                .iter()
+                .any(|v| v.invariant == invariant)
+        })
+        .collect();
+    assert!(
+        !hits.is_empty(),
+        "{invariant} never fired with {switch} over seeds 0..{seeds}"
+    );
+    for seed in 0..seeds {
+        let o = run(text, seed);
+        assert!(
+            o.violations.is_empty(),
+            "correct protocol, seed {seed}: {:#?}",
+            o.violations
+        );
+    }
+}
