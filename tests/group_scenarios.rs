@@ -4,21 +4,18 @@
 //! Seeds 0..100 in a release build (`cargo test --release --test group_scenarios`); the debug
 //! build of `cargo test` runs 0..3, as the debug simulator is about ten times slower.
 
+mod common;
+
 use kafkasim::history::{Event, EventKind};
 use kafkasim::protocol::{ErrorCode, NodeId, ProducedValue, TopicPartition};
-use kafkasim::scenario::load;
 use kafkasim::sim::{run_scenario, RunOptions, RunOutcome};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::sync::Arc;
 
 const SEEDS: u64 = if cfg!(debug_assertions) { 3 } else { 100 };
 
 fn run(file: &str, seed: u64) -> RunOutcome {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(format!("{file}.toml"));
-    let s = load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let s = common::shipped(file);
     let o = run_scenario(Arc::new(s), seed, RunOptions::keeping_events()).expect("no panic");
     assert!(
         o.violations.is_empty(),
