@@ -7,9 +7,10 @@
 //! The swarm bounds are the first finding seed measured in release (see the README's table),
 //! with a little room; the search stops at the first seed that fires.
 
-use kafkasim::scenario::{load, swarm, ValidScenario};
+mod common;
+
+use kafkasim::scenario::{swarm, ValidScenario};
 use kafkasim::sim::{run_scenario, RunOptions, RunOutcome};
-use std::path::Path;
 use std::sync::Arc;
 
 /// One catalogued bug.
@@ -61,10 +62,7 @@ const KIP966_LAST_ISR_POWER_LOSS: Bug = Bug {
 };
 
 fn scenario(bug: &Bug) -> ValidScenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios/bugs")
-        .join(format!("{}.toml", bug.file));
-    load(&path).unwrap_or_else(|e| panic!("{e}"))
+    common::shipped(&format!("bugs/{}", bug.file))
 }
 
 /// Today's protocol: every legacy switch off, unclean election off.
@@ -192,10 +190,7 @@ const SWITCH_OFF_REGRESSIONS: &[(&str, u64, &str)] = &[
 #[test]
 fn switch_off_swarm_regressions_hold() {
     for (file, seed, what) in SWITCH_OFF_REGRESSIONS {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("scenarios")
-            .join(format!("{file}.toml"));
-        let base = fixed(load(&path).unwrap_or_else(|e| panic!("{e}")));
+        let base = fixed(common::shipped(file));
         let o = run(swarm::apply(&base, *seed), *seed);
         assert!(
             o.violations.is_empty(),

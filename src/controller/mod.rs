@@ -347,20 +347,32 @@ impl Controller {
             reason: reason.to_string(),
         });
         self.append(MetadataRecord::FenceBroker { broker }, out);
+        self.leave_partitions(broker, false, "fenced", out);
+    }
+
+    /// Takes `broker` out of every partition it leads or is in the ISR of (and, `unclean`, the
+    /// ELR of), and commits each partition that changed, saying `why`.
+    fn leave_partitions(&mut self, broker: BrokerId, unclean: bool, why: &str, out: &mut Effects) {
         let affected: Vec<PartitionState> = self
             .partitions
             .values()
-            .filter(|s| s.leader == Some(broker) || s.isr.contains(&broker))
+            .filter(|s| {
+                s.leader == Some(broker)
+                    || s.isr.contains(&broker)
+                    || (unclean && s.elr.contains(&broker))
+            })
             .cloned()
             .collect();
         for mut state in affected {
             let before = state.clone();
-            self.remove_from_isr(&mut state, broker, None);
-            if self.elr_enabled() && state == before {
+            self.remove_from_isr(&mut state, broker, unclean.then_some(broker));
+            // The pre-KIP-966 controller commits a new partition epoch on every fence, even
+            // when the last ISR member stays.
+            if state == before && (unclean || self.elr_enabled()) {
                 continue;
             }
             state.partition_epoch += 1;
-            self.commit_partition(state, &format!("b{broker} fenced"), out);
+            self.commit_partition(state, &format!("b{broker} {why}"), out);
         }
     }
 
@@ -372,20 +384,7 @@ impl Controller {
     /// back without having shut down cleanly may have lost records it acknowledged, so it leaves
     /// every ISR and ELR it is in and cannot be elected from them.
     fn unclean_shutdown(&mut self, broker: BrokerId, out: &mut Effects) {
-        let affected: Vec<PartitionState> = self
-            .partitions
-            .values()
-            .filter(|s| s.isr.contains(&broker) || s.elr.contains(&broker))
-            .cloned()
-            .collect();
-        for mut state in affected {
-            let before = state.clone();
-            self.remove_from_isr(&mut state, broker, Some(broker));
-            if state != before {
-                state.partition_epoch += 1;
-                self.commit_partition(state, &format!("b{broker} unclean shutdown"), out);
-            }
-        }
+        self.leave_partitions(broker, true, "unclean shutdown", out);
     }
 
     /// Takes `broker` out of a partition's ISR (with KIP-966's eligibility rules, or without ELR

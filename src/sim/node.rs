@@ -70,11 +70,9 @@ pub async fn node_main(world: Arc<World>, id: NodeId) {
             }
             Some(ctl) = ctl_rx.recv() => control(&world, id, ctl, &mut out),
             Some(env) = rx.recv() => {
-                if let Some(message) = answer_to_this_life(env.message, life) {
-                    let now = world.now_ms();
-                    let _in_node = span.enter();
-                    world.slot(id).handle(now, env.from, message, &mut out);
-                }
+                let now = world.now_ms();
+                let _in_node = span.enter();
+                world.slot(id).handle(now, env.from, env.message, &mut out);
             }
         }
         dispatch(&world, &outbox, id, life, out);
@@ -114,15 +112,20 @@ async fn receive(
         let Ok(env) = payload.downcast::<Envelope>() else {
             continue;
         };
-        // Sent to an earlier process of this node: that connection died with it.
+        // Sent to an earlier process of this node, or answering a request of one: that
+        // connection died with it.
         if env.to_life != life {
             continue;
         }
+        let Some(message) = answer_to_this_life(env.message, life) else {
+            continue;
+        };
+        let env = Envelope { message, ..*env };
         // A partition that began while the message was in flight loses it.
         if lock(&world.network).is_cut(env.from, me) {
             continue;
         }
-        if tx.send(*env).is_err() {
+        if tx.send(env).is_err() {
             return;
         }
     }
@@ -248,8 +251,6 @@ fn new_reader(world: &World, id: NodeId, _incarnation: u64) -> Reader {
     r
 }
 
-/// Records the events of one core step and hands its messages, past the fault layer, to the
-/// node's postman.
 /// Correlation ids carry the number of the process that sent the request above this bit, so a
 /// response meant for an earlier process of the node is recognised and dropped: its connection
 /// died with that process. Cores number their requests from 0 on every start.
@@ -271,6 +272,8 @@ fn answer_to_this_life(message: Message, life: u64) -> Option<Message> {
     }
 }
 
+/// Records the events of one core step and hands its messages, past the fault layer, to the
+/// node's postman; requests get this process's number in their correlation id.
 fn dispatch(
     world: &World,
     outbox: &UnboundedSender<Outgoing>,

@@ -1,11 +1,20 @@
-//! Helpers the integration tests share: run a scenario given as TOML text, turn a `[protocol]`
-//! switch on, and the "fires when broken, holds when correct" check every checker test makes.
+//! Helpers the integration tests share: load a shipped scenario, run a scenario given as TOML
+//! text, turn a `[protocol]` switch on, and the "fires when broken, holds when correct" check every checker test makes.
 //! (Each test crate uses some of them.)
 #![allow(dead_code)]
 
-use kafkasim::scenario::from_str;
+use kafkasim::scenario::{from_str, load, ValidScenario};
 use kafkasim::sim::{run_scenario, RunOptions, RunOutcome};
+use std::path::Path;
 use std::sync::Arc;
+
+/// The shipped scenario `scenarios/{name}.toml` (`name` may name a subfolder, `bugs/...`).
+pub fn shipped(name: &str) -> ValidScenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(format!("{name}.toml"));
+    load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
 
 /// Runs scenario `text` (TOML) for `seed`.
 pub fn run(text: &str, seed: u64) -> RunOutcome {

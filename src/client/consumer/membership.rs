@@ -141,18 +141,6 @@ impl Consumer {
         }
     }
 
-    fn metadata_snapshot(
-        &self,
-        topics: impl Iterator<Item = String>,
-    ) -> BTreeMap<String, Option<u32>> {
-        topics
-            .map(|t| {
-                let n = self.metadata.partition_count(&t);
-                (t, n)
-            })
-            .collect()
-    }
-
     /// `onJoinPrepare`: auto-commit before an eager rebalance; eager members revoke everything.
     fn ready_to_join(&mut self, now: Millis, out: &mut Effects) -> bool {
         if self
@@ -379,16 +367,17 @@ impl Consumer {
             })
             .collect();
         tracing::debug!(?members, "the leader runs the assignor");
-        let subscribed: BTreeSet<String> = members
-            .iter()
-            .flat_map(|m| m.2.topics.iter().cloned())
-            .collect();
-        self.member.assignment_snapshot = Some(self.metadata_snapshot(subscribed.into_iter()));
-        let topics = members
+        let snapshot: BTreeMap<String, Option<u32>> = members
             .iter()
             .flat_map(|m| m.2.topics.iter())
-            .filter_map(|t| self.metadata.partition_count(t).map(|n| (t.clone(), n)))
+            .map(|t| (t.clone(), self.metadata.partition_count(t)))
             .collect();
+        // The assignor sees the topics the metadata knows.
+        let topics = snapshot
+            .iter()
+            .filter_map(|(t, n)| n.map(|n| (t.clone(), n)))
+            .collect();
+        self.member.assignment_snapshot = Some(snapshot);
         super::assign::assign(
             self.cfg.assignor,
             &topics,

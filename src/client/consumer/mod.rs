@@ -308,6 +308,37 @@ mod tests {
         out
     }
 
+    fn found() -> Response {
+        Response::FindCoordinator(FindCoordinatorResponse {
+            error: ErrorCode::None,
+            coordinator: Some(1),
+        })
+    }
+
+    /// Starts `c` and answers its FindCoordinator with b1: the start's effects, and the
+    /// correlation id of the JoinGroup that follows.
+    fn start_joining(c: &mut Consumer) -> (Effects, u64) {
+        let mut start = Effects::default();
+        c.tick(0, &mut start);
+        let find = sent(&start, |r| matches!(r, Request::FindCoordinator(_))).expect("find");
+        let out = respond(c, 1, find, found());
+        let join = sent(&out, |r| matches!(r, Request::JoinGroup(_))).expect("join");
+        (start, join)
+    }
+
+    /// A successful JoinGroup answer to member `m-1`, its leader, with `members` listed.
+    fn joined(members: Vec<JoinGroupMember>) -> Response {
+        Response::JoinGroup(JoinGroupResponse {
+            error: ErrorCode::None,
+            generation_id: 1,
+            protocol_name: Some("range".into()),
+            leader: "m-1".into(),
+            member_id: "m-1".into(),
+            members,
+            skip_assignment: false,
+        })
+    }
+
     /// A JoinGroup answer that arrives after the coordinator was marked unknown must not leave
     /// the member waiting in SyncGroup it never sent (a group stuck in CompletingRebalance):
     /// like Kafka's `sendSyncGroupRequest` it fails, and the member finds the coordinator and
@@ -315,34 +346,17 @@ mod tests {
     #[test]
     fn join_answer_without_a_known_coordinator_rejoins() {
         let mut c = consumer();
-        let mut out = Effects::default();
-        c.tick(0, &mut out);
-        let find = sent(&out, |r| matches!(r, Request::FindCoordinator(_))).expect("find");
-        let found = FindCoordinatorResponse {
-            error: ErrorCode::None,
-            coordinator: Some(1),
-        };
-        let out = respond(&mut c, 1, find, Response::FindCoordinator(found.clone()));
-        let join = sent(&out, |r| matches!(r, Request::JoinGroup(_))).expect("join");
+        let (_, join) = start_joining(&mut c);
         assert_eq!(c.member.state, State::Joining);
 
         c.coordinator = None; // e.g. a commit answered NOT_COORDINATOR meanwhile
-        let joined = JoinGroupResponse {
-            error: ErrorCode::None,
-            generation_id: 1,
-            protocol_name: Some("range".into()),
-            leader: "m-1".into(),
-            member_id: "m-1".into(),
-            members: Vec::new(),
-            skip_assignment: false,
-        };
-        let out = respond(&mut c, 2, join, Response::JoinGroup(joined));
+        let out = respond(&mut c, 2, join, joined(Vec::new()));
         assert_eq!(sent(&out, |r| matches!(r, Request::SyncGroup(_))), None);
         assert_eq!(c.member.state, State::Unjoined);
         assert!(c.member.rejoin_needed);
 
         let find = sent(&out, |r| matches!(r, Request::FindCoordinator(_))).expect("find again");
-        let out = respond(&mut c, 3, find, Response::FindCoordinator(found));
+        let out = respond(&mut c, 3, find, found());
         assert!(sent(&out, |r| matches!(r, Request::JoinGroup(_))).is_some());
         assert_eq!(c.member.member_id, "m-1");
     }
@@ -353,31 +367,15 @@ mod tests {
     #[test]
     fn the_leader_rejoins_when_the_metadata_it_assigned_with_changes() {
         let mut c = consumer();
-        let mut out = Effects::default();
-        c.tick(0, &mut out);
-        let metadata = sent(&out, |r| matches!(r, Request::Metadata(_))).expect("metadata");
-        let find = sent(&out, |r| matches!(r, Request::FindCoordinator(_))).expect("find");
-        let found = FindCoordinatorResponse {
-            error: ErrorCode::None,
-            coordinator: Some(1),
-        };
-        let out = respond(&mut c, 1, find, Response::FindCoordinator(found));
-        let join = sent(&out, |r| matches!(r, Request::JoinGroup(_))).expect("join");
+        let (start, join) = start_joining(&mut c);
+        let metadata = sent(&start, |r| matches!(r, Request::Metadata(_))).expect("metadata");
         let subscription = r#"{"topics":["t"],"owned":[],"generation":-1}"#;
-        let joined = JoinGroupResponse {
-            error: ErrorCode::None,
-            generation_id: 1,
-            protocol_name: Some("range".into()),
-            leader: "m-1".into(),
+        let member = JoinGroupMember {
             member_id: "m-1".into(),
-            members: vec![JoinGroupMember {
-                member_id: "m-1".into(),
-                group_instance_id: None,
-                metadata: subscription.into(),
-            }],
-            skip_assignment: false,
+            group_instance_id: None,
+            metadata: subscription.into(),
         };
-        let out = respond(&mut c, 2, join, Response::JoinGroup(joined));
+        let out = respond(&mut c, 2, join, joined(vec![member]));
         let sync = sent(&out, |r| matches!(r, Request::SyncGroup(_))).expect("sync");
         let synced = SyncGroupResponse {
             error: ErrorCode::None,
