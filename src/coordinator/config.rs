@@ -62,33 +62,3 @@ impl Default for CoordinatorConfig {
         }
     }
 }
-
-/// Java's `String.hashCode` (over UTF-16 code units, wrapping).
-pub fn java_string_hash(s: &str) -> i32 {
-    s.encode_utf16()
-        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
-}
-
-/// The `__consumer_offsets` partition of a group: `Utils.abs(groupId.hashCode()) % partitions`
-/// (Kafka's `abs` maps `Integer.MIN_VALUE` to 0).
-pub fn offsets_partition_for(group_id: &str, partitions: u32) -> u32 {
-    let h = java_string_hash(group_id);
-    let abs = if h == i32::MIN { 0 } else { h.abs() };
-    (abs as u32) % partitions.max(1)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn java_hash_matches_known_values() {
-        assert_eq!(java_string_hash(""), 0);
-        assert_eq!(java_string_hash("a"), 97);
-        // "hello".hashCode() in Java.
-        assert_eq!(java_string_hash("hello"), 99162322);
-        // "polygenelubricants".hashCode() == Integer.MIN_VALUE.
-        assert_eq!(java_string_hash("polygenelubricants"), i32::MIN);
-        assert_eq!(offsets_partition_for("polygenelubricants", 50), 0);
-    }
-}

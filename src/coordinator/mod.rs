@@ -435,7 +435,7 @@ impl GroupCoordinator {
             PartitionStatus::Active => {}
         }
         if let Some((partition, partitions)) = self.config.offsets_partition {
-            if config::offsets_partition_for(group_id, partitions) != partition {
+            if crate::protocol::offsets_partition_for(group_id, partitions) != partition {
                 return Err(ErrorCode::NotCoordinator);
             }
         }

@@ -309,7 +309,7 @@ fn unloading_answers_parked_requests_not_coordinator() {
 
 #[test]
 fn groups_of_other_partitions_get_not_coordinator() {
-    let owned = config::offsets_partition_for("g", 50);
+    let owned = crate::protocol::offsets_partition_for("g", 50);
     let mut h = Harness::new(CoordinatorConfig {
         offsets_partition: Some(((owned + 1) % 50, 50)),
         ..config()
