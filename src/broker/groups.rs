@@ -6,11 +6,18 @@
 //! COORDINATOR_LOAD_IN_PROGRESS meanwhile (SyncGroup: REBALANCE_IN_PROGRESS, Heartbeat: NONE, as
 //! Kafka does); on losing leadership it drops it and parked requests get NOT_COORDINATOR.
 //!
-//! Append-then-respond: a coordinator step returns records and responses; the records are
+//! The coordinator is [`crate::coordinator::GroupCoordinator`], the core `kafkasim script` tests,
+//! behind the adapter in [`super::hosted`].
+//!
+//! Append-then-respond: a coordinator step returns record batches and responses; each batch is
 //! appended to the partition as a leader append with acks=all, and the responses of that step are
 //! held until the high watermark passes them (an acknowledged commit is a replicated commit). If
-//! leadership moves first they fail with NOT_COORDINATOR; if the ISR is below
-//! `min.insync.replicas`, with COORDINATOR_NOT_AVAILABLE (Kafka's mapping of NOT_ENOUGH_REPLICAS).
+//! leadership moves first they fail with NOT_COORDINATOR. An append that fails at once (this
+//! broker no longer leads: NOT_LEADER_OR_FOLLOWER; the ISR is below `min.insync.replicas`:
+//! NOT_ENOUGH_REPLICAS) is reported to the core, which answers as Kafka does (NOT_COORDINATOR,
+//! COORDINATOR_NOT_AVAILABLE). An append that succeeds is reported as done at once: Kafka's
+//! coordinator runtime also applies a step's state before its records commit and only holds the
+//! responses, and if leadership moves before the commit the whole coordinator is dropped.
 //!
 //! The `__consumer_offsets` log is not physically compacted here: loading replays every record
 //! and keeps the latest value per key, which is what reading a compacted log yields.
@@ -90,55 +97,69 @@ impl GroupRequest {
     }
 }
 
+/// A record as `__consumer_offsets` stores it: `(key, value)`, a `None` value is a tombstone.
+pub type StoredRecord = (String, Option<String>);
+
 /// What one coordinator step asks of its host.
 #[derive(Debug, Default)]
 pub struct CoordinatorOutput {
-    /// `(key, value)` records to append to the partition (a `None` value is a tombstone).
-    pub records: Vec<(String, Option<String>)>,
+    /// Record batches to append, each with the id its outcome is reported under.
+    pub appends: Vec<(u64, Vec<StoredRecord>)>,
     /// Responses, by the token of the request they answer.
     pub responses: Vec<(u64, Response)>,
     pub events: Vec<EventKind>,
 }
 
-/// A group coordinator core for one `__consumer_offsets` partition.
+impl CoordinatorOutput {
+    /// Appends `other` after `self`.
+    pub fn extend(&mut self, other: CoordinatorOutput) {
+        self.appends.extend(other.appends);
+        self.responses.extend(other.responses);
+        self.events.extend(other.events);
+    }
+}
+
+/// A group coordinator core for one `__consumer_offsets` partition, as its host drives it.
 pub trait GroupCoordinator: Send {
-    /// Applies one record of the partition while loading. (`handle` and `tick` apply the records
-    /// they return themselves, as Kafka's coordinator replays its own records at once.)
+    /// Applies one record of the partition while loading.
     fn replay(&mut self, key: &str, value: Option<&str>);
     /// Loading is over: the coordinator becomes active at `now` (schedules session timers).
     fn activate(&mut self, now: Millis) -> CoordinatorOutput;
     fn handle(&mut self, now: Millis, token: u64, request: GroupRequest) -> CoordinatorOutput;
     fn tick(&mut self, now: Millis) -> CoordinatorOutput;
+    /// The outcome of appending batch `id`: `Ok` once it is in the log, or the append's error
+    /// (NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS).
+    fn append_completed(
+        &mut self,
+        now: Millis,
+        id: u64,
+        result: Result<(), ErrorCode>,
+    ) -> CoordinatorOutput;
+    /// Leadership moved away: requests parked in the core are answered (NOT_COORDINATOR).
+    fn unload(&mut self, now: Millis) -> CoordinatorOutput;
     fn next_deadline(&self) -> Option<Millis>;
 }
 
-/// Builds a coordinator for a partition. `member_id_prefix` is unique to this broker and leader
-/// epoch, so member ids never repeat across coordinators.
+/// Builds the coordinator of `partition` (of `partitions`) at `now`. `member_id_seed` is unique
+/// to this broker and leader epoch, so member ids never repeat across coordinators.
 pub type CoordinatorFactory = fn(
+    now: Millis,
     partition: u32,
-    member_id_prefix: String,
+    partitions: u32,
+    member_id_seed: String,
     cfg: &super::BrokerConfig,
 ) -> Box<dyn GroupCoordinator>;
 
-/// The classic coordinator of this crate.
-pub fn classic_factory(
-    _partition: u32,
-    member_id_prefix: String,
+/// The coordinator of this crate ([`crate::coordinator`]), configured from the broker's settings.
+pub fn coordinator_factory(
+    now: Millis,
+    partition: u32,
+    partitions: u32,
+    member_id_seed: String,
     cfg: &super::BrokerConfig,
 ) -> Box<dyn GroupCoordinator> {
-    let c = &cfg.cluster;
-    Box::new(super::classic::ClassicCoordinator::new(
-        super::classic::Config {
-            min_session_timeout_ms: c.group_min_session_timeout_ms,
-            max_session_timeout_ms: c.group_max_session_timeout_ms,
-            initial_rebalance_delay_ms: c.group_initial_rebalance_delay_ms,
-            max_size: c.group_max_size as usize,
-            offset_metadata_max_bytes: c.offset_metadata_max_bytes as usize,
-            commit_ignores_generation: cfg.switches.commit_ignores_generation,
-            forgets_generation: cfg.switches.coordinator_forgets_generation,
-            member_id_prefix,
-        },
-    ))
+    let config = super::hosted::config(partition, partitions, member_id_seed, cfg);
+    Box::new(super::hosted::HostedCoordinator::new(config, now))
 }
 
 /// One hosted coordinator and what it is waiting for.
@@ -251,7 +272,8 @@ impl Broker {
         self.apply_coordinator_output(now, p, output, out);
     }
 
-    /// Appends a step's records (acks=all) and sends or holds its responses.
+    /// Appends a step's record batches (acks=all), reports each outcome to the coordinator, and
+    /// sends or holds the responses.
     fn apply_coordinator_output(
         &mut self,
         now: Millis,
@@ -259,32 +281,33 @@ impl Broker {
         output: CoordinatorOutput,
         out: &mut Effects,
     ) {
-        for e in output.events {
-            out.event(e);
-        }
         let tp = TopicPartition::new(CONSUMER_OFFSETS, p);
+        let mut responses = Vec::new();
+        let mut steps = std::collections::VecDeque::from([output]);
+        while let Some(step) = steps.pop_front() {
+            for e in step.events {
+                out.event(e);
+            }
+            responses.extend(step.responses);
+            for (id, records) in step.appends {
+                let result = self.append_coordinator_records(now, &tp, &records, out);
+                let Some(h) = self.groups.hosted.get_mut(&p) else {
+                    break;
+                };
+                steps.push_back(h.core.append_completed(now, id, result));
+            }
+        }
         // Every response waits until the high watermark reaches the log end as of this step:
         // nothing a client learns may rest on state that a failover could still erase (Kafka's
         // coordinator runtime answers only from committed state). The broken variant answers
         // at once.
         let hold = !self.cfg.switches.commit_acks_before_replication;
-        let mut hold_until = self
+        let hold_until = self
             .replicas
             .get(&tp)
             .map(|r| r.log.log_end_offset())
             .filter(|_| hold);
-        if !output.records.is_empty() {
-            match self.append_coordinator_records(now, &tp, &output.records, out) {
-                Ok(end) => hold_until = hold.then_some(end),
-                Err(error) => {
-                    for (token, resp) in output.responses {
-                        self.send_token(token, with_error(resp, error), out);
-                    }
-                    return;
-                }
-            }
-        }
-        for (token, resp) in output.responses {
+        for (token, resp) in responses {
             match hold_until {
                 Some(end) => {
                     let Some(client) = self.groups.clients.remove(&token) else {
@@ -313,28 +336,27 @@ impl Broker {
         }
     }
 
-    /// Appends coordinator records as the partition leader; returns the offset the high
-    /// watermark must reach.
+    /// Appends coordinator records as the partition leader, or fails as Kafka's append would.
     fn append_coordinator_records(
         &mut self,
         now: Millis,
         tp: &TopicPartition,
-        records: &[(String, Option<String>)],
+        records: &[StoredRecord],
         out: &mut Effects,
-    ) -> Result<u64, ErrorCode> {
+    ) -> Result<(), ErrorCode> {
         let min_isr = self
             .cfg
             .topic(CONSUMER_OFFSETS)
             .map(|t| t.min_insync_replicas)
             .unwrap_or(1);
         let Some(r) = self.replicas.get_mut(tp) else {
-            return Err(ErrorCode::NotCoordinator);
+            return Err(ErrorCode::NotLeaderOrFollower);
         };
         let Some(l) = r.leader_state() else {
-            return Err(ErrorCode::NotCoordinator);
+            return Err(ErrorCode::NotLeaderOrFollower);
         };
         if (l.isr.len() as u32) < min_isr {
-            return Err(ErrorCode::CoordinatorNotAvailable);
+            return Err(ErrorCode::NotEnoughReplicas);
         }
         let base_offset = r.log.log_end_offset();
         let epoch = r.leader_epoch;
@@ -349,7 +371,6 @@ impl Broker {
                 },
             })
             .collect();
-        let end = base_offset + entries.len() as u64;
         r.log.append(entries.iter().cloned());
         out.event(EventKind::Appended {
             tp: tp.clone(),
@@ -357,7 +378,7 @@ impl Broker {
             entries,
         });
         self.on_leader_append(now, tp, out);
-        Ok(end)
+        Ok(())
     }
 
     /// Sends held responses whose records are now below the high watermark.
@@ -387,7 +408,8 @@ impl Broker {
         };
         let tp = TopicPartition::new(CONSUMER_OFFSETS, p);
         let epoch = self.replicas.get(&tp).map(|r| r.leader_epoch).unwrap_or(0);
-        let mut core = factory(p, format!("b{}e{epoch}", self.id), &self.cfg);
+        let seed = format!("b{}e{epoch}", self.id);
+        let mut core = factory(now, p, self.offsets_partitions(), seed, &self.cfg);
         let mut records = 0u64;
         if let Some(r) = self.replicas.get(&tp) {
             for o in r.log.log_start_offset()..r.log.log_end_offset() {
@@ -426,13 +448,22 @@ impl Broker {
         self.apply_coordinator_output(now, p, output, out);
     }
 
-    /// Stops hosting partition `p`'s coordinator: held responses get NOT_COORDINATOR.
-    pub(super) fn unhost_coordinator(&mut self, p: u32, out: &mut Effects) {
-        let Some(h) = self.groups.hosted.remove(&p) else {
+    /// Stops hosting partition `p`'s coordinator: held responses and requests parked in the
+    /// coordinator get NOT_COORDINATOR (Kafka's `onUnloaded`).
+    pub(super) fn unhost_coordinator(&mut self, now: Millis, p: u32, out: &mut Effects) {
+        let Some(mut h) = self.groups.hosted.remove(&p) else {
             return;
         };
         for (token, _, _, resp) in h.held {
             self.send_token(token, with_error(resp, ErrorCode::NotCoordinator), out);
+        }
+        let unloaded = h.core.unload(now);
+        debug_assert!(unloaded.appends.is_empty(), "unloading appends nothing");
+        for e in unloaded.events {
+            out.event(e);
+        }
+        for (token, resp) in unloaded.responses {
+            self.send_token(token, resp, out);
         }
     }
 

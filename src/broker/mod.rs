@@ -7,9 +7,9 @@
 //! checkpoint and the broker's incarnation. Everything else is rebuilt from the controller's
 //! metadata after a restart, as a real broker does.
 
-pub mod classic;
 pub mod follower;
 pub mod groups;
+pub mod hosted;
 pub mod leader;
 pub mod log;
 pub mod metadata;
@@ -530,7 +530,7 @@ impl Broker {
                 });
                 self.maybe_advance_hw(now, &tp, out);
                 if tp.topic() == crate::protocol::CONSUMER_OFFSETS {
-                    self.unhost_coordinator(tp.partition, out);
+                    self.unhost_coordinator(now, tp.partition, out);
                     self.host_coordinator(now, tp.partition);
                 }
             } else if let Some(l) = r.leader_state_mut() {
@@ -552,7 +552,7 @@ impl Broker {
             self.leader.fail_produces_for(&tp, out);
             self.become_follower(state.leader_epoch, state.leader, &tp, &switches, out);
             if tp.topic() == crate::protocol::CONSUMER_OFFSETS {
-                self.unhost_coordinator(tp.partition, out);
+                self.unhost_coordinator(now, tp.partition, out);
             }
         }
     }

@@ -24,15 +24,22 @@ pub struct CoordinatorConfig {
     /// Legacy switch (KAFKA-2555, off by default): when on, an OffsetCommit whose generation is
     /// stale is accepted instead of failing with `ILLEGAL_GENERATION`.
     pub commit_ignores_generation: bool,
+    /// Broken variant, on top of `commit_ignores_generation` (the simulation's S14 zombie commit):
+    /// the member id is not checked either, so a member the group evicted still commits.
+    pub commit_ignores_member: bool,
     /// Topics that exist, with their partition counts; OffsetCommit to anything else gets
     /// `UNKNOWN_TOPIC_OR_PARTITION` (KafkaApis' check before the coordinator). `None`: all exist.
     pub cluster_topics: Option<BTreeMap<String, u32>>,
     /// Which `__consumer_offsets` partition this coordinator serves, as `(partition, partitions)`;
     /// groups hashing elsewhere get `NOT_COORDINATOR`. `None`: every group is ours.
     pub offsets_partition: Option<(u32, u32)>,
-    /// Seeds the deterministic member-id suffix (the host passes e.g. the partition's leader epoch,
-    /// so two coordinator incarnations never issue the same id).
-    pub member_id_seed: u64,
+    /// The middle part of generated member ids, `<base>-<seed>-<n>` (Kafka uses a random UUID).
+    /// A broker passes `b<broker>e<leader epoch>`, so two coordinator incarnations never issue the
+    /// same id.
+    pub member_id_seed: String,
+    /// Broken variant (`coordinator_forgets_generation`): loading ignores the stored generation and
+    /// starts every group at generation 0 (generation ABA, KAFKA-2720's concern).
+    pub forget_generation_on_load: bool,
 }
 
 impl Default for CoordinatorConfig {
@@ -47,39 +54,11 @@ impl Default for CoordinatorConfig {
             offsets_retention_ms: 10080 * 60 * 1000,
             offsets_retention_check_interval_ms: 600_000,
             commit_ignores_generation: false,
+            commit_ignores_member: false,
             cluster_topics: None,
             offsets_partition: None,
-            member_id_seed: 0,
+            member_id_seed: "0".to_string(),
+            forget_generation_on_load: false,
         }
-    }
-}
-
-/// Java's `String.hashCode` (over UTF-16 code units, wrapping).
-pub fn java_string_hash(s: &str) -> i32 {
-    s.encode_utf16()
-        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
-}
-
-/// The `__consumer_offsets` partition of a group: `Utils.abs(groupId.hashCode()) % partitions`
-/// (Kafka's `abs` maps `Integer.MIN_VALUE` to 0).
-pub fn offsets_partition_for(group_id: &str, partitions: u32) -> u32 {
-    let h = java_string_hash(group_id);
-    let abs = if h == i32::MIN { 0 } else { h.abs() };
-    (abs as u32) % partitions.max(1)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn java_hash_matches_known_values() {
-        assert_eq!(java_string_hash(""), 0);
-        assert_eq!(java_string_hash("a"), 97);
-        // "hello".hashCode() in Java.
-        assert_eq!(java_string_hash("hello"), 99162322);
-        // "polygenelubricants".hashCode() == Integer.MIN_VALUE.
-        assert_eq!(java_string_hash("polygenelubricants"), i32::MIN);
-        assert_eq!(offsets_partition_for("polygenelubricants", 50), 0);
     }
 }

@@ -309,14 +309,20 @@ impl ClassicGroup {
             .collect()
     }
 
-    /// Whether a member with this protocol type and these protocols may join (`supportsProtocols`).
+    /// Whether a member with this protocol type and these protocols may join (`supportsProtocols`:
+    /// one of its protocols is supported by every member, which holds vacuously when a
+    /// rebalancing group has lost all its members).
     pub fn supports_protocols(&self, protocol_type: &str, protocols: &[JoinGroupProtocol]) -> bool {
         if self.is(ClassicGroupState::Empty) {
             return !protocol_type.is_empty() && !protocols.is_empty();
         }
-        let candidates = self.candidate_protocols();
+        let supported_by_all = |name: &str| {
+            self.members
+                .iter()
+                .all(|m| m.protocols.iter().any(|p| p.name == name))
+        };
         self.protocol_type.as_deref() == Some(protocol_type)
-            && protocols.iter().any(|p| candidates.contains(&p.name))
+            && protocols.iter().any(|p| supported_by_all(&p.name))
     }
 
     /// Each member votes for its most preferred protocol supported by all; most votes wins.
@@ -391,13 +397,15 @@ impl ClassicGroup {
     }
 
     /// `validateOffsetCommit` for a classic group. With `ignore_generation` (KAFKA-2555's legacy
-    /// behaviour) a stale generation is not an error.
+    /// behaviour) a stale generation is not an error; with `ignore_member` neither is an unknown
+    /// member.
     pub fn validate_offset_commit(
         &self,
         member_id: &str,
         group_instance_id: Option<&str>,
         generation_id: i32,
         ignore_generation: bool,
+        ignore_member: bool,
     ) -> Result<(), ErrorCode> {
         use ClassicGroupState::*;
         if self.is(Dead) {
@@ -407,7 +415,9 @@ impl ClassicGroup {
             return Ok(());
         }
         if generation_id >= 0 || !member_id.is_empty() || group_instance_id.is_some() {
-            self.validate_member(member_id, group_instance_id)?;
+            if !ignore_member {
+                self.validate_member(member_id, group_instance_id)?;
+            }
             if generation_id != self.generation_id && !ignore_generation {
                 return Err(ErrorCode::IllegalGeneration);
             }

@@ -6,6 +6,10 @@
 //! responses to send now and record batches to append. No clock, IO, randomness or logging inside;
 //! member ids are `clientId-<seed>-<n>` / `instanceId-<seed>-<n>` (Kafka appends a random UUID).
 //!
+//! This is the one coordinator of the crate: `kafkasim script` drives it directly, and every
+//! simulated broker hosts it for the `__consumer_offsets` partitions it leads
+//! (`crate::broker::hosted`, `crate::broker::groups`).
+//!
 //! The model is Kafka's new group coordinator (`GroupMetadataManager`, `OffsetMetadataManager`,
 //! `ClassicGroup`, default since Kafka 4.0), which this core follows wherever it differs from the old
 //! Scala `GroupCoordinator`:
@@ -297,8 +301,11 @@ impl GroupCoordinator {
             } => self.offsets.remove(group, topic, *partition),
             CoordinatorRecord::GroupMetadata(v) => {
                 self.timer.cancel_group(&v.group);
-                self.groups
-                    .insert(v.group.clone(), ClassicGroup::from_record(v));
+                let mut group = ClassicGroup::from_record(v);
+                if self.config.forget_generation_on_load {
+                    group.generation_id = 0;
+                }
+                self.groups.insert(v.group.clone(), group);
             }
             CoordinatorRecord::GroupMetadataTombstone { group } => {
                 self.timer.cancel_group(group);
@@ -428,7 +435,7 @@ impl GroupCoordinator {
             PartitionStatus::Active => {}
         }
         if let Some((partition, partitions)) = self.config.offsets_partition {
-            if config::offsets_partition_for(group_id, partitions) != partition {
+            if crate::protocol::offsets_partition_for(group_id, partitions) != partition {
                 return Err(ErrorCode::NotCoordinator);
             }
         }

@@ -135,6 +135,7 @@ impl GroupCoordinator {
             req.group_instance_id.as_deref(),
             req.generation_id,
             self.config.commit_ignores_generation,
+            self.config.commit_ignores_member,
         )
     }
 

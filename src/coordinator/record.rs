@@ -126,3 +126,103 @@ impl CoordinatorRecord {
         )
     }
 }
+
+/// The stored form of records in a `__consumer_offsets` log (Kafka's `CoordinatorRecordSerde`):
+/// a readable key, `group:<group>` or `offset:<group>:<topic>:<partition>`, and the value as JSON
+/// (`None` for a tombstone). Topic names cannot contain `:`, so an offset key is split from the
+/// right and the group id may contain anything.
+impl CoordinatorRecord {
+    pub fn to_key_value(&self) -> (String, Option<String>) {
+        match self {
+            CoordinatorRecord::OffsetCommit(v) => {
+                (offset_key(&v.group, &v.topic, v.partition), json(v))
+            }
+            CoordinatorRecord::OffsetCommitTombstone {
+                group,
+                topic,
+                partition,
+            } => (offset_key(group, topic, *partition), None),
+            CoordinatorRecord::GroupMetadata(v) => (group_key(&v.group), json(v)),
+            CoordinatorRecord::GroupMetadataTombstone { group } => (group_key(group), None),
+        }
+    }
+
+    /// The record stored as `(key, value)`; `None` if it is not a coordinator record of ours.
+    pub fn from_key_value(key: &str, value: Option<&str>) -> Option<Self> {
+        if let Some(group) = key.strip_prefix("group:") {
+            return Some(match value {
+                Some(v) => CoordinatorRecord::GroupMetadata(serde_json::from_str(v).ok()?),
+                None => CoordinatorRecord::GroupMetadataTombstone {
+                    group: group.to_string(),
+                },
+            });
+        }
+        let rest = key.strip_prefix("offset:")?;
+        let (rest, partition) = rest.rsplit_once(':')?;
+        let (group, topic) = rest.rsplit_once(':')?;
+        Some(match value {
+            Some(v) => CoordinatorRecord::OffsetCommit(serde_json::from_str(v).ok()?),
+            None => CoordinatorRecord::OffsetCommitTombstone {
+                group: group.to_string(),
+                topic: topic.to_string(),
+                partition: partition.parse().ok()?,
+            },
+        })
+    }
+}
+
+fn json(value: &impl Serialize) -> Option<String> {
+    Some(serde_json::to_string(value).expect("records serialize"))
+}
+
+fn group_key(group: &str) -> String {
+    format!("group:{group}")
+}
+
+fn offset_key(group: &str, topic: &str, partition: u32) -> String {
+    format!("offset:{group}:{topic}:{partition}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_records_round_trip() {
+        let records = [
+            CoordinatorRecord::OffsetCommit(OffsetCommitValue {
+                group: "g:1".into(),
+                topic: "orders".into(),
+                partition: 7,
+                offset: 42,
+                leader_epoch: Some(3),
+                metadata: String::new(),
+                commit_timestamp_ms: 5,
+                expire_timestamp_ms: None,
+            }),
+            CoordinatorRecord::OffsetCommitTombstone {
+                group: "g:1".into(),
+                topic: "orders".into(),
+                partition: 7,
+            },
+            CoordinatorRecord::GroupMetadata(GroupMetadataValue {
+                group: "g".into(),
+                protocol_type: "consumer".into(),
+                generation: 2,
+                protocol: Some("range".into()),
+                leader: None,
+                current_state_timestamp_ms: -1,
+                members: Vec::new(),
+            }),
+            CoordinatorRecord::GroupMetadataTombstone { group: "g".into() },
+        ];
+        for r in records {
+            let (key, value) = r.to_key_value();
+            assert_eq!(
+                CoordinatorRecord::from_key_value(&key, value.as_deref()),
+                Some(r)
+            );
+        }
+        assert_eq!(CoordinatorRecord::from_key_value("other", None), None);
+    }
+}

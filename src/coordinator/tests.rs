@@ -134,7 +134,7 @@ fn member_ids_are_deterministic_and_seeded() {
     let mut b = Harness::new(config());
     assert_eq!(stable_group(&mut a), stable_group(&mut b));
     let mut seeded = Harness::new(CoordinatorConfig {
-        member_id_seed: 7,
+        member_id_seed: "7".into(),
         ..config()
     });
     assert_eq!(stable_group(&mut seeded), "c-7-1");
@@ -309,7 +309,7 @@ fn unloading_answers_parked_requests_not_coordinator() {
 
 #[test]
 fn groups_of_other_partitions_get_not_coordinator() {
-    let owned = config::offsets_partition_for("g", 50);
+    let owned = crate::protocol::offsets_partition_for("g", 50);
     let mut h = Harness::new(CoordinatorConfig {
         offsets_partition: Some(((owned + 1) % 50, 50)),
         ..config()
@@ -367,4 +367,37 @@ fn timers_fire_at_their_deadline_in_order() {
     assert!(h.c.tick(49).responses.is_empty());
     let out = h.c.tick(50);
     assert_eq!(out.responses[0].0, token);
+}
+
+#[test]
+fn a_rebalancing_group_that_lost_every_member_accepts_any_protocol() {
+    // Kafka counts, per protocol, the members supporting it and compares with the member count:
+    // with no members left every protocol qualifies (a fuzzed run once ended its group here with
+    // INCONSISTENT_GROUP_PROTOCOL).
+    let protocol = JoinGroupProtocol {
+        name: "range".into(),
+        metadata: String::new(),
+    };
+    let mut g = ClassicGroup::new("g", 0);
+    g.add(ClassicGroupMember {
+        member_id: "m".into(),
+        group_instance_id: None,
+        client_id: "c".into(),
+        client_host: String::new(),
+        rebalance_timeout_ms: 100,
+        session_timeout_ms: 100,
+        protocol_type: "consumer".into(),
+        protocols: vec![JoinGroupProtocol {
+            name: "roundrobin".into(),
+            metadata: String::new(),
+        }],
+        assignment: String::new(),
+        awaiting_join: None,
+        awaiting_sync: None,
+        is_new: false,
+    });
+    g.transition_to(ClassicGroupState::PreparingRebalance, 0);
+    assert!(!g.supports_protocols("consumer", std::slice::from_ref(&protocol)));
+    g.remove("m");
+    assert!(g.supports_protocols("consumer", &[protocol]));
 }

@@ -124,11 +124,12 @@ pub fn java_string_hash(s: &str) -> i32 {
 }
 
 /// The `__consumer_offsets` partition of a group: `Utils.abs(groupId.hashCode()) % partitions`,
-/// where Kafka's `Utils.abs` maps `Integer.MIN_VALUE` to 0.
+/// where Kafka's `Utils.abs` maps `Integer.MIN_VALUE` to 0. (A count of 0, refused by scenario
+/// validation, is read as 1.)
 pub fn offsets_partition_for(group: &str, partitions: u32) -> u32 {
     let h = java_string_hash(group);
     let abs = if h == i32::MIN { 0 } else { h.abs() };
-    (abs as u32) % partitions
+    (abs as u32) % partitions.max(1)
 }
 
 #[cfg(test)]

@@ -571,7 +571,8 @@ pub struct ProtocolSwitches {
     /// Broken: a restarted controller recreates every partition at leader epoch 0 instead of
     /// replaying the epochs from its metadata log (generation/epoch reset, cf. KAFKA-2720).
     pub controller_resets_epochs: bool,
-    /// Pre-KAFKA-2555: the group coordinator accepts offset commits from stale generations.
+    /// Pre-KAFKA-2555: the group coordinator "blindly commits the offsets": it checks neither
+    /// the generation nor the member id, so a member evicted by a rebalance still commits.
     pub commit_ignores_generation: bool,
     /// KAFKA-7026 (before KIP-341): the sticky assignors trust owned partitions from any
     /// generation.

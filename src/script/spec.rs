@@ -426,7 +426,7 @@ fn config_from(config: &BTreeMap<String, Value>) -> Result<CoordinatorConfig, Lo
                     .as_bool()
                     .ok_or_else(|| (at.clone(), "expected true or false".to_string()))?
             }
-            "member_id_seed" => c.member_id_seed = int()?,
+            "member_id_seed" => c.member_id_seed = int()?.to_string(),
             _ => return Err((at, format!("unknown config `{key}`"))),
         }
     }

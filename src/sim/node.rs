@@ -162,7 +162,7 @@ fn start_core(world: &World, id: NodeId, now: Millis, out: &mut Effects) {
             };
             Slot::Broker(Box::new(
                 Broker::recover(b, world.broker_config.clone(), disk, now, out)
-                    .with_coordinators(crate::broker::groups::classic_factory),
+                    .with_coordinators(crate::broker::groups::coordinator_factory),
             ))
         }
         Slot::ProducerDown {
