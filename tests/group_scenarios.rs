@@ -157,21 +157,43 @@ fn a_crashed_members_partitions_resume_from_the_committed_offset() {
     });
 }
 
-/// (Kafka keeps the assignment until the next `poll()`, so the slow batch's `commitSync` then
-/// fails with CommitFailedException; kafkasim's consumer gives its partitions up as lost at the
-/// poll timeout and skips that commit: a known difference.)
+/// As in Kafka: at the poll timeout c1 sends LeaveGroup and resets its generation but keeps its
+/// assignment until its next `poll()`; the slow batch's `commitSync` fails in the client with
+/// CommitFailedException; that next poll gives the partitions away as lost and rejoins.
 #[test]
 fn a_slow_poll_makes_the_member_leave_its_partitions_move_and_it_rejoins() {
     every_seed("group-slow-poll", |h| {
+        let c1 = |e: &&Event| e.node == consumer(1);
         let left = h
             .iter()
-            .find(|e| {
-                e.node == consumer(1)
-                    && matches!(&e.kind, EventKind::MemberLeft { reason, .. } if reason.contains("poll timeout"))
-            })
+            .filter(c1)
+            .find(|e| matches!(&e.kind, EventKind::MemberLeft { reason, .. } if reason.contains("poll timeout")))
             .ok_or("c1 never left on its poll timeout")?;
         let left_ms = left.at_us / MS;
         let had = last_assignment(h, "workers", consumer(1), left_ms).unwrap_or_default();
+        let failed = h
+            .iter()
+            .filter(c1)
+            .find(|e| {
+                e.at_us > left.at_us
+                    && matches!(&e.kind, EventKind::CommitFailed { exception, .. } if exception == "CommitFailedException")
+            })
+            .ok_or("the slow batch's commit did not fail with CommitFailedException")?;
+        let lost_at = h
+            .iter()
+            .filter(c1)
+            .find(|e| {
+                e.at_us > left.at_us && matches!(&e.kind, EventKind::Revoked { lost: true, .. })
+            })
+            .map(|e| e.at_us)
+            .ok_or("c1 never gave its partitions away as lost")?;
+        if lost_at < failed.at_us {
+            return Err(format!(
+                "c1 lost its partitions at {} ms, before its commit failed at {} ms",
+                lost_at / MS,
+                failed.at_us / MS
+            ));
+        }
         let taken_over = had.iter().all(|tp| {
             assignments(h, "workers")
                 .iter()

@@ -154,7 +154,9 @@ impl Ghost {
     /// Applies one event.
     pub fn apply(&mut self, ev: &Event) {
         let from_true_coordinator = match &ev.kind {
-            EventKind::GroupState { group, .. } => self.is_true_coordinator(group, ev.node),
+            EventKind::GroupState { group, .. } | EventKind::CommitApplied { group, .. } => {
+                self.is_true_coordinator(group, ev.node)
+            }
             _ => false,
         };
         self.groups.apply(ev, from_true_coordinator);

@@ -26,7 +26,10 @@ pub struct GroupGhost {
     pub owned: BTreeMap<(String, String), (i32, BTreeSet<TopicPartition>)>,
     /// (group, partition) → the offsets processed at least once.
     pub processed: BTreeMap<(String, TopicPartition), OffsetRanges>,
-    /// (group, partition) → the latest offset the coordinator accepted.
+    /// (group, partition) → the latest offset the group's true coordinator accepted. A deposed
+    /// coordinator that has not noticed yet may still accept a commit (a paused broker serving
+    /// its queued requests), but its log is truncated when it learns, so that commit never
+    /// counts.
     pub applied: BTreeMap<(String, TopicPartition), u64>,
     /// (group, partition) → the highest offset whose commit a member saw acknowledged.
     pub acknowledged: BTreeMap<(String, TopicPartition), u64>,
@@ -96,7 +99,7 @@ impl GroupGhost {
                     .or_default()
                     .insert(*base_offset, base_offset + values.len() as u64);
             }
-            EventKind::CommitApplied { group, offsets, .. } => {
+            EventKind::CommitApplied { group, offsets, .. } if from_true_coordinator => {
                 for (tp, o) in offsets {
                     self.applied.insert((group.clone(), tp.clone()), *o);
                 }

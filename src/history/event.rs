@@ -201,6 +201,19 @@ pub enum EventKind {
         member_id: String,
         offsets: Vec<(TopicPartition, u64)>,
     },
+
+    // --- added later; kept last so that earlier variants keep their discriminants, which the
+    // trace hash covers -----------------------------------------------------------------------
+    /// `commitSync` failed in the client, no request sent: the member is not in a stable
+    /// generation (Kafka's `generationIfStable()` is null). `exception` is
+    /// `RebalanceInProgressException` while the member rejoins, else `CommitFailedException`
+    /// (its generation was reset, e.g. when `max.poll.interval.ms` passed).
+    CommitFailed {
+        group: String,
+        member_id: String,
+        offsets: Vec<(TopicPartition, u64)>,
+        exception: String,
+    },
 }
 
 /// Why a log was truncated.
@@ -423,6 +436,15 @@ impl fmt::Display for EventKind {
             } => {
                 let o: Vec<String> = offsets.iter().map(|(tp, o)| format!("{tp}@{o}")).collect();
                 write!(f, "commit {group} g{generation} [{}] {error}", o.join(","))
+            }
+            CommitFailed {
+                group,
+                offsets,
+                exception,
+                ..
+            } => {
+                let o: Vec<String> = offsets.iter().map(|(tp, o)| format!("{tp}@{o}")).collect();
+                write!(f, "commit-failed {group} [{}] {exception}", o.join(","))
             }
             GroupState {
                 group,

@@ -157,7 +157,7 @@ impl Folder {
             } => self.member_gone(Some(group), member_id, e.at_us, &format!("left ({reason})")),
             MemberJoined { member_id, .. } => self.note_member(member_id, e.node),
             GroupState { .. } => self.group_state(e),
-            CommitResult { .. } => self.commit(e),
+            CommitResult { .. } | CommitFailed { .. } => self.commit(e),
             PartitionChanged { state, reason } => self.partition_changed(e.at_us, state, reason),
             _ => self.replica(e),
         }
@@ -280,23 +280,36 @@ impl Folder {
         });
     }
 
+    /// A commit answered by the coordinator, or failed in the client.
     fn commit(&mut self, e: &Event) {
-        let EventKind::CommitResult {
-            group,
-            generation,
-            member_id,
-            offsets,
-            error,
-        } = &e.kind
-        else {
-            return;
+        let (group, member_id, offsets, outcome, ok) = match &e.kind {
+            EventKind::CommitResult {
+                group,
+                generation,
+                member_id,
+                offsets,
+                error,
+            } => (
+                group,
+                format!("{member_id} g{generation}"),
+                offsets,
+                error.to_string(),
+                error.is_ok(),
+            ),
+            EventKind::CommitFailed {
+                group,
+                member_id,
+                offsets,
+                exception,
+            } => (group, member_id.clone(), offsets, exception.clone(), false),
+            _ => return,
         };
-        let failed = u32::from(*error != crate::protocol::ErrorCode::None);
+        let failed = u32::from(!ok);
         let bucket = self.bucket_us;
         let lanes = self.t.groups.entry(group.clone()).or_default();
         for (tp, offset) in offsets {
             let ticks = lanes.commits.entry(tp.clone()).or_default();
-            let detail = format!("{member_id} g{generation} {tp}@{offset} {error}");
+            let detail = format!("{member_id} {tp}@{offset} {outcome}");
             match ticks.last_mut() {
                 Some(t) if t.at_us / bucket == e.at_us / bucket => {
                     t.count += 1;

@@ -8,7 +8,7 @@
 //! REBALANCE_IN_PROGRESS: `CommitFailedException`) leaves the records uncommitted and the member
 //! rejoins; coordinator errors are retried against the rediscovered coordinator.
 
-use super::membership::Membership;
+use super::membership::{Membership, State};
 use super::{Consumer, Inflight, Timer, RETRY_BACKOFF_MS};
 use crate::effects::Effects;
 use crate::history::EventKind;
@@ -47,7 +47,10 @@ enum Position {
 /// A polled batch being processed.
 #[derive(Clone, Debug)]
 struct Batch {
+    /// The generation and member id the batch was polled in: a reset while it is processed
+    /// does not change who processed it.
     generation: i32,
+    member_id: String,
     records: Vec<(TopicPartition, u64, Vec<ProducedValue>)>,
 }
 
@@ -335,6 +338,7 @@ impl Consumer {
         }
         self.app.batch = Some(Batch {
             generation: self.member.generation,
+            member_id: self.member.member_id.clone(),
             records,
         });
         self.restart_poll_timer(now);
@@ -378,7 +382,7 @@ impl Consumer {
                 out.event(EventKind::Processed {
                     group: self.group_id(),
                     generation: batch.generation,
-                    member_id: self.member.member_id.clone(),
+                    member_id: batch.member_id.clone(),
                     tp,
                     base_offset,
                     values,
@@ -413,6 +417,24 @@ impl Consumer {
     ) {
         let offsets = self.app.uncommitted(&self.member.owned);
         let blocking = purpose != CommitPurpose::Auto;
+        if !offsets.is_empty() && self.member.state != State::Stable {
+            // `generationIfStable()` is null: the commit fails in the client.
+            if blocking {
+                out.event(EventKind::CommitFailed {
+                    group: self.group_id(),
+                    member_id: self.member.member_id.clone(),
+                    offsets,
+                    exception: if matches!(self.member.state, State::Joining | State::Syncing) {
+                        "RebalanceInProgressException"
+                    } else {
+                        "CommitFailedException"
+                    }
+                    .into(),
+                });
+                self.commit_finished(now, purpose);
+            }
+            return;
+        }
         if offsets.is_empty() || self.coordinator.is_none() || self.member.generation < 0 {
             if blocking {
                 self.commit_finished(now, purpose);
@@ -502,12 +524,20 @@ impl Consumer {
             }
         } else if matches!(
             error,
+            ErrorCode::IllegalGeneration | ErrorCode::UnknownMemberId
+        ) && generation == self.member.generation
+        {
+            // CommitFailedException: the records stay uncommitted; the member resets its
+            // generation and rejoins (`resetGenerationOnResponseError`).
+            self.reset_generation(error == ErrorCode::UnknownMemberId, out);
+        } else if matches!(
+            error,
             ErrorCode::IllegalGeneration
                 | ErrorCode::UnknownMemberId
                 | ErrorCode::RebalanceInProgress
                 | ErrorCode::FencedInstanceId
         ) {
-            // CommitFailedException: the records stay uncommitted; the member rejoins.
+            // The records stay uncommitted; the member rejoins.
             self.member.rejoin_needed = true;
         }
         self.commit_finished(now, purpose);

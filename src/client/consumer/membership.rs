@@ -12,7 +12,12 @@
 //!
 //! A member heartbeats in COMPLETING_REBALANCE and STABLE only (`hasNotJoinedGroup` disables the
 //! heartbeat thread while joining). When the application does not poll within
-//! `max.poll.interval.ms`, a dynamic member leaves the group; a static one does not (KIP-345).
+//! `max.poll.interval.ms`, a dynamic member leaves the group (a static one does not, KIP-345)
+//! and either forgets its generation and member id.
+//!
+//! As in Kafka, a member whose generation is reset while it is stable keeps its assignment until
+//! its next `poll()`, whose `onJoinPrepare` gives it away as lost; a `commitSync` before that
+//! poll fails in the client with `CommitFailedException` (no request is sent).
 
 use super::{Consumer, Inflight, Timer, RETRY_BACKOFF_MS};
 use crate::effects::Effects;
@@ -45,6 +50,10 @@ pub struct Membership {
     /// Must (re)join at the next poll boundary.
     pub rejoin_needed: bool,
     pub owned: BTreeSet<TopicPartition>,
+    /// The generation and member id `owned` was assigned under, kept when the generation is
+    /// reset: Kafka's `resetStateAndGeneration` leaves the assignment alone, and the next
+    /// `poll()` gives it away as lost in `onJoinPrepare`.
+    pub lost_pending: Option<(i32, String)>,
     /// The eager `StickyAssignor`'s own memory of its last assignment and its generation, sent
     /// as subscription userData. Kafka keeps it across a lost generation (only the next
     /// assignment replaces it), so an evicted member claims partitions from an old generation.
@@ -67,6 +76,7 @@ impl Membership {
             state: State::Unjoined,
             rejoin_needed: true,
             owned: BTreeSet::new(),
+            lost_pending: None,
             sticky_user_data: None,
             assignment_snapshot: None,
             backoff_until: 0,
@@ -141,7 +151,8 @@ impl Consumer {
         }
     }
 
-    /// `onJoinPrepare`: auto-commit before an eager rebalance; eager members revoke everything.
+    /// `onJoinPrepare`: auto-commit before an eager rebalance; a member whose generation was
+    /// reset gives everything away as lost; eager members revoke everything.
     fn ready_to_join(&mut self, now: Millis, out: &mut Effects) -> bool {
         if self
             .app
@@ -149,6 +160,10 @@ impl Consumer {
         {
             self.commit_positions(now, super::app::CommitPurpose::BeforeRebalance, out);
             return false;
+        }
+        if let Some((generation, member_id)) = self.member.lost_pending.take() {
+            let all: Vec<TopicPartition> = self.member.owned.iter().cloned().collect();
+            self.give_up(&all, generation, member_id, true, out);
         }
         if !self.cfg.assignor.cooperative()
             && !self.member.owned.is_empty()
@@ -206,6 +221,19 @@ impl Consumer {
 
     /// Gives up partitions: `lost` when the member was fenced (no commit possible).
     pub(super) fn revoke(&mut self, partitions: &[TopicPartition], lost: bool, out: &mut Effects) {
+        let (generation, member_id) = (self.member.generation, self.member.member_id.clone());
+        self.give_up(partitions, generation, member_id, lost, out);
+    }
+
+    /// Gives up partitions assigned in `generation` to `member_id`.
+    fn give_up(
+        &mut self,
+        partitions: &[TopicPartition],
+        generation: i32,
+        member_id: String,
+        lost: bool,
+        out: &mut Effects,
+    ) {
         if partitions.is_empty() {
             return;
         }
@@ -215,17 +243,27 @@ impl Consumer {
         }
         out.event(EventKind::Revoked {
             group: self.group(),
-            generation: self.member.generation,
-            member_id: self.member.member_id.clone(),
+            generation,
+            member_id,
             partitions: partitions.to_vec(),
             lost,
         });
     }
 
-    /// The member is out of its generation: lose everything and rejoin.
-    fn reset_generation(&mut self, forget_member_id: bool, out: &mut Effects) {
-        let all: Vec<TopicPartition> = self.member.owned.iter().cloned().collect();
-        self.revoke(&all, true, out);
+    /// The member is out of its generation (`resetStateAndGeneration`) and must rejoin.
+    ///
+    /// A stable member (reset by a heartbeat or commit error, or by `max.poll.interval.ms`)
+    /// keeps its assignment until the next poll, whose `onJoinPrepare` gives it away as lost;
+    /// until then a `commitSync` fails in the client (`CommitFailedException`). A member reset
+    /// while joining has been through `onJoinPrepare` already and loses its partitions at once.
+    pub(super) fn reset_generation(&mut self, forget_member_id: bool, out: &mut Effects) {
+        if self.member.state != State::Stable {
+            let all: Vec<TopicPartition> = self.member.owned.iter().cloned().collect();
+            self.revoke(&all, true, out);
+        } else if !self.member.owned.is_empty() && self.member.lost_pending.is_none() {
+            self.member.lost_pending =
+                Some((self.member.generation, self.member.member_id.clone()));
+        }
         self.member.generation = NO_GENERATION;
         if forget_member_id {
             self.member.member_id.clear();
@@ -499,9 +537,11 @@ impl Consumer {
         }
     }
 
-    /// `max.poll.interval.ms` passed without a poll: a dynamic member leaves the group.
+    /// `max.poll.interval.ms` passed without a poll (`maybeLeaveGroup`): a dynamic member sends
+    /// LeaveGroup, a static one does not (KIP-345); either resets its generation and member id
+    /// (`resetGenerationOnLeaveGroup`) and rejoins at its next poll.
     pub(super) fn poll_timeout(&mut self, now: Millis, out: &mut Effects) {
-        if self.member.instance_id.is_some() || self.member.state == State::Unjoined {
+        if self.member.state == State::Unjoined || self.member.is_fatal() {
             return;
         }
         self.leave_group(now, "consumer poll timeout has expired", out);

@@ -275,8 +275,10 @@ impl Consumer {
 mod tests {
     use super::membership::State;
     use super::*;
+    use crate::history::EventKind;
     use crate::protocol::group::{
         FindCoordinatorResponse, JoinGroupMember, JoinGroupResponse, SyncGroupResponse,
+        NO_GENERATION,
     };
     use crate::protocol::message::{MetadataResponse, PartitionMetadata};
     use crate::protocol::ErrorCode;
@@ -399,5 +401,70 @@ mod tests {
         let out = respond(&mut c, 4, metadata, Response::Metadata(known));
         assert!(c.member.rejoin_needed);
         assert!(sent(&out, |r| matches!(r, Request::JoinGroup(_))).is_some());
+    }
+
+    /// Takes `c` through join and sync as the group's only member, assigned `t-0`.
+    fn stable_owning_t0(c: &mut Consumer) {
+        let (_, join) = start_joining(c);
+        let out = respond(c, 2, join, joined(Vec::new()));
+        let sync = sent(&out, |r| matches!(r, Request::SyncGroup(_))).expect("sync");
+        let synced = SyncGroupResponse {
+            error: ErrorCode::None,
+            assignment: r#"{"partitions":[{"topic":"t","partition":0}]}"#.into(),
+        };
+        respond(c, 3, sync, Response::SyncGroup(synced));
+        assert!(c.member.is_stable());
+        assert!(c.member.owned.contains(&TopicPartition::new("t", 0)));
+    }
+
+    fn revoked(out: &Effects) -> Vec<(i32, String, bool)> {
+        out.events
+            .iter()
+            .filter_map(|e| match e {
+                EventKind::Revoked {
+                    generation,
+                    member_id,
+                    lost,
+                    ..
+                } => Some((*generation, member_id.clone(), *lost)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// `maybeLeaveGroup` at the poll timeout: LeaveGroup (dynamic members only), generation and
+    /// member id reset, but the assignment stays until the next poll's `onJoinPrepare` gives it
+    /// away as lost, naming the generation and member id it was assigned under.
+    #[test]
+    fn a_poll_timeout_loses_the_partitions_only_at_the_next_poll() {
+        for static_member in [false, true] {
+            let mut c = consumer();
+            if static_member {
+                c.member.instance_id = Some("g-1".into());
+            }
+            stable_owning_t0(&mut c);
+
+            let mut out = Effects::default();
+            c.poll_timeout(10, &mut out);
+            let leave = sent(&out, |r| matches!(r, Request::LeaveGroup(_)));
+            assert_eq!(leave.is_some(), !static_member, "static: {static_member}");
+            assert!(
+                revoked(&out).is_empty(),
+                "nothing lost before the next poll"
+            );
+            assert_eq!(c.member.generation, NO_GENERATION);
+            assert!(c.member.member_id.is_empty());
+            assert!(c.member.owned.contains(&TopicPartition::new("t", 0)));
+
+            let mut out = Effects::default();
+            c.tick(11, &mut out); // the application is at a poll boundary
+            assert_eq!(revoked(&out), vec![(1, "m-1".to_string(), true)]);
+            assert!(c.member.owned.is_empty());
+            assert!(sent(
+                &out,
+                |r| matches!(r, Request::JoinGroup(j) if j.member_id.is_empty())
+            )
+            .is_some());
+        }
     }
 }
