@@ -258,6 +258,13 @@ pub fn config(
         commit_ignores_generation: cfg.switches.commit_ignores_generation,
         commit_ignores_member: cfg.switches.commit_ignores_generation,
         forget_generation_on_load: cfg.switches.coordinator_forgets_generation,
+        // KafkaApis answers UNKNOWN_TOPIC_OR_PARTITION for commits outside the metadata.
+        cluster_topics: Some(
+            cfg.topics
+                .iter()
+                .map(|(name, t)| (name.clone(), t.partitions))
+                .collect(),
+        ),
         offsets_partition: Some((partition, partitions)),
         member_id_seed,
         ..CoordinatorConfig::default()
@@ -398,5 +405,66 @@ fn to_response(response: api::GroupResponse) -> Response {
         api::GroupResponse::DescribeGroups(_) | api::GroupResponse::DeleteGroups(_) => {
             unreachable!("brokers send their coordinator no DescribeGroups or DeleteGroups")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::broker::BrokerConfig;
+
+    fn broker_config() -> BrokerConfig {
+        let topic: crate::scenario::TopicConfig =
+            toml::from_str("name = \"orders\"\npartitions = 2\nreplication_factor = 3")
+                .expect("topic");
+        BrokerConfig {
+            cluster: toml::from_str("brokers = 3").expect("cluster"),
+            topics: BTreeMap::from([("orders".to_string(), topic)]),
+            switches: Default::default(),
+        }
+    }
+
+    fn commit_errors(c: &mut HostedCoordinator, token: u64, tp: TopicPartition) -> Vec<ErrorCode> {
+        let request = GroupRequest::OffsetCommit(OffsetCommitRequest {
+            group_id: "g".into(),
+            generation_id: -1,
+            member_id: String::new(),
+            group_instance_id: None,
+            offsets: vec![(tp, 5, None, String::new())],
+        });
+        let mut out = c.handle(token, token, request);
+        // An accepted commit is answered once its records are appended.
+        for (id, _) in std::mem::take(&mut out.appends) {
+            out.extend(c.append_completed(token, id, Ok(())));
+        }
+        out.responses
+            .into_iter()
+            .flat_map(|(_, r)| match r {
+                Response::OffsetCommit(r) => r.partitions.into_iter().map(|p| p.1).collect(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    /// The hosted coordinator knows the cluster's topics: a commit outside them is answered
+    /// UNKNOWN_TOPIC_OR_PARTITION, as KafkaApis does before the coordinator sees it.
+    #[test]
+    fn a_commit_outside_the_clusters_topics_is_unknown_topic_or_partition() {
+        let cfg = broker_config();
+        let mut c = HostedCoordinator::new(config(0, 1, "b1e0".into(), &cfg), 0);
+        c.activate(0);
+        let unknown = vec![ErrorCode::UnknownTopicOrPartition];
+        assert_eq!(
+            commit_errors(&mut c, 1, TopicPartition::new("orders", 1)),
+            vec![ErrorCode::None]
+        );
+        assert_eq!(
+            commit_errors(&mut c, 2, TopicPartition::new("orders", 2)),
+            unknown
+        );
+        assert_eq!(
+            commit_errors(&mut c, 3, TopicPartition::new("nope", 0)),
+            unknown
+        );
     }
 }
