@@ -66,6 +66,15 @@ impl GroupView {
     }
 }
 
+/// Which groups a step of the core may have changed: comparing only those keeps a request's
+/// cost independent of how many groups the coordinator holds.
+#[derive(Clone, Copy)]
+enum Touched<'a> {
+    Nothing,
+    One(&'a str),
+    All,
+}
+
 /// The coordinator core of one `__consumer_offsets` partition, hosted by a broker.
 pub struct HostedCoordinator {
     core: core::GroupCoordinator,
@@ -85,7 +94,7 @@ impl HostedCoordinator {
     }
 
     /// Translates one output of the core, announcing the groups that changed.
-    fn output(&mut self, out: core::CoordinatorOutput) -> CoordinatorOutput {
+    fn output(&mut self, out: core::CoordinatorOutput, touched: Touched) -> CoordinatorOutput {
         let mut result = CoordinatorOutput {
             appends: out
                 .appends
@@ -99,29 +108,37 @@ impl HostedCoordinator {
                 .collect(),
             events: Vec::new(),
         };
-        self.announce_changes(&mut result.events);
+        self.announce_changes(&mut result.events, touched);
         result
     }
 
-    fn announce_changes(&mut self, events: &mut Vec<EventKind>) {
-        for id in self.core.group_ids() {
-            let view = GroupView::of(self.core.group(id).expect("listed"));
-            let before = self
-                .announced
-                .get(id)
-                .cloned()
-                .unwrap_or_else(GroupView::fresh);
-            if view != before {
+    fn announce_changes(&mut self, events: &mut Vec<EventKind>, touched: Touched) {
+        let candidates: Vec<String> = match touched {
+            Touched::Nothing => return,
+            Touched::One(id) => vec![id.to_string()],
+            Touched::All => self.core.group_ids().cloned().collect(),
+        };
+        for id in &candidates {
+            let Some(group) = self.core.group(id) else {
+                continue;
+            };
+            let view = GroupView::of(group);
+            let unchanged = match self.announced.get(id) {
+                Some(before) => *before == view,
+                None => view == GroupView::fresh(),
+            };
+            if !unchanged {
                 events.push(view.event(id));
                 self.announced.insert(id.clone(), view);
             }
         }
-        let removed: Vec<String> = self
-            .announced
-            .keys()
-            .filter(|id| self.core.group(id).is_none())
-            .cloned()
-            .collect();
+        let removed: Vec<String> = match touched {
+            Touched::One(_) => candidates,
+            _ => self.announced.keys().cloned().collect(),
+        }
+        .into_iter()
+        .filter(|id| self.announced.contains_key(id) && self.core.group(id).is_none())
+        .collect();
         for id in removed {
             let last = self.announced.remove(&id).expect("listed");
             let dead = GroupView {
@@ -151,7 +168,7 @@ impl GroupCoordinator for HostedCoordinator {
             events.push(view.event(id));
             self.announced.insert(id.clone(), view);
         }
-        let mut result = self.output(out);
+        let mut result = self.output(out, Touched::All);
         events.append(&mut result.events);
         result.events = events;
         result
@@ -163,7 +180,8 @@ impl GroupCoordinator for HostedCoordinator {
             .core
             .handle(now, RequestToken(token), to_request(&request));
         let applied = accepted_commit(&request, &out);
-        let mut step = self.output(out);
+        // A request changes its own group only (due timers fired in the tick above).
+        let mut step = self.output(out, Touched::One(request.group_id()));
         step.events.extend(applied);
         if let GroupRequest::OffsetFetch(r) = &request {
             step.events
@@ -174,8 +192,9 @@ impl GroupCoordinator for HostedCoordinator {
     }
 
     fn tick(&mut self, now: Millis) -> CoordinatorOutput {
+        let due = self.core.next_deadline().is_some_and(|d| d <= now);
         let out = self.core.tick(now);
-        self.output(out)
+        self.output(out, if due { Touched::All } else { Touched::Nothing })
     }
 
     fn append_completed(
@@ -185,14 +204,14 @@ impl GroupCoordinator for HostedCoordinator {
         result: Result<(), ErrorCode>,
     ) -> CoordinatorOutput {
         let out = self.core.append_completed(now, api::AppendId(id), result);
-        self.output(out)
+        self.output(out, Touched::All)
     }
 
     fn unload(&mut self, now: Millis) -> CoordinatorOutput {
         let out = self.core.unload(now, core::PartitionStatus::NotCoordinator);
         // The groups leave with this coordinator; its successor announces them when it loads.
         self.announced.clear();
-        self.output(out)
+        self.output(out, Touched::Nothing)
     }
 
     fn next_deadline(&self) -> Option<Millis> {
