@@ -186,6 +186,16 @@ const SWITCH_OFF_REGRESSIONS: &[(&str, u64, &str)] = &[
         "a paused coordinator's commit, accepted on resume and then truncated, counted as the group's committed offset",
     ),
     (
+        "group-consumer-crash",
+        240,
+        "a fenced coordinator still deciding for the group was not taken as its coordinator, so an evicted member counted as current",
+    ),
+    (
+        "group-idle-members",
+        330,
+        "commits accepted by a fenced coordinator still deciding for the group were not counted as the group's committed offsets",
+    ),
+    (
         "group-static-restart",
         15,
         "a JoinGroup answer after the coordinator was marked unknown left the member in Syncing",

@@ -120,7 +120,10 @@ impl Ghost {
     }
 
     /// Whether `node` is the true coordinator of `group`: the true leader of the group's
-    /// `__consumer_offsets` partition.
+    /// `__consumer_offsets` partition or, while the controller names no leader for it, the
+    /// replica still leading it at the newest epoch (a fenced leader that has not heard yet: it
+    /// is the only one deciding for the group, and a later leader that loads the group announces
+    /// its own view).
     pub fn is_true_coordinator(&self, group: &str, node: NodeId) -> bool {
         let n = self
             .controller
@@ -134,7 +137,35 @@ impl Ghost {
             crate::protocol::CONSUMER_OFFSETS,
             crate::protocol::offsets_partition_for(group, n),
         );
-        matches!(node, NodeId::Broker(b) if self.true_leader(&tp) == Some(b))
+        let NodeId::Broker(b) = node else {
+            return false;
+        };
+        let leaderless = self.controller.get(&tp).is_some_and(|s| s.leader.is_none());
+        self.true_leader(&tp) == Some(b)
+            || (leaderless && self.newest_acting_leader(&tp) == Some(b))
+    }
+
+    /// The running replica of `tp` that leads at the newest epoch, if exactly one does.
+    fn newest_acting_leader(&self, tp: &TopicPartition) -> Option<BrokerId> {
+        let leading: Vec<(LeaderEpoch, BrokerId)> = self
+            .replicas
+            .get(tp)?
+            .iter()
+            .filter(|(b, _)| self.is_running(NodeId::Broker(**b)))
+            .filter_map(|(b, r)| match r.role {
+                GhostRole::Leader { epoch, .. } => Some((epoch, *b)),
+                _ => None,
+            })
+            .collect();
+        let newest = leading.iter().map(|(e, _)| *e).max()?;
+        match leading
+            .iter()
+            .filter(|(e, _)| *e == newest)
+            .collect::<Vec<_>>()[..]
+        {
+            [(_, b)] => Some(*b),
+            _ => None,
+        }
     }
 
     /// The true leader of `tp`: named by the controller and itself leading in that epoch.
