@@ -229,6 +229,12 @@ pub enum TruncateReason {
     OutOfRange,
 }
 
+/// `tp@offset` pairs, comma-separated.
+fn at(offsets: &[(TopicPartition, u64)]) -> String {
+    let o: Vec<String> = offsets.iter().map(|(tp, o)| format!("{tp}@{o}")).collect();
+    o.join(",")
+}
+
 fn values(v: &[ProducedValue]) -> String {
     match v {
         [] => "[]".into(),
@@ -433,19 +439,13 @@ impl fmt::Display for EventKind {
                 offsets,
                 error,
                 ..
-            } => {
-                let o: Vec<String> = offsets.iter().map(|(tp, o)| format!("{tp}@{o}")).collect();
-                write!(f, "commit {group} g{generation} [{}] {error}", o.join(","))
-            }
+            } => write!(f, "commit {group} g{generation} [{}] {error}", at(offsets)),
             CommitFailed {
                 group,
                 offsets,
                 exception,
                 ..
-            } => {
-                let o: Vec<String> = offsets.iter().map(|(tp, o)| format!("{tp}@{o}")).collect();
-                write!(f, "commit-failed {group} [{}] {exception}", o.join(","))
-            }
+            } => write!(f, "commit-failed {group} [{}] {exception}", at(offsets)),
             GroupState {
                 group,
                 state,
@@ -470,14 +470,11 @@ impl fmt::Display for EventKind {
                 generation,
                 member_id,
                 offsets,
-            } => {
-                let o: Vec<String> = offsets.iter().map(|(tp, o)| format!("{tp}@{o}")).collect();
-                write!(
-                    f,
-                    "commit-applied {group} g{generation} {member_id} [{}]",
-                    o.join(",")
-                )
-            }
+            } => write!(
+                f,
+                "commit-applied {group} g{generation} {member_id} [{}]",
+                at(offsets)
+            ),
             OffsetFetched { group, tp, offset } => match offset {
                 Some(o) => write!(f, "committed-offset {group} {tp} {o}"),
                 None => write!(f, "committed-offset {group} {tp} none"),
