@@ -76,6 +76,9 @@ pub struct App {
     committed: BTreeMap<TopicPartition, u64>,
     poll_timer: Option<TimerId>,
     auto_commit_timer: Option<TimerId>,
+    /// `auto.commit.interval.ms` passed while the application was not in `poll()`: Kafka
+    /// auto-commits only inside `poll()`, so the commit waits for the next one.
+    auto_commit_owed: bool,
     commit_attempts: u32,
     pub extra_processing_ms: u64,
     backoff_until: BTreeMap<TopicPartition, Millis>,
@@ -158,6 +161,9 @@ impl Consumer {
     pub(super) fn drive_app(&mut self, now: Millis, out: &mut Effects) {
         if self.app.stage != Stage::Polling || !self.member.is_stable() {
             return;
+        }
+        if std::mem::take(&mut self.app.auto_commit_owed) {
+            self.auto_commit_due(now, out);
         }
         self.ensure_auto_commit_timer(now);
         self.lookup_positions(now, out);
@@ -560,6 +566,12 @@ impl Consumer {
 
     pub(super) fn auto_commit_due(&mut self, now: Millis, out: &mut Effects) {
         self.app.auto_commit_timer = None;
+        if self.app.stage != Stage::Polling {
+            // Processing or committing: the application is not in `poll()`, where Kafka's
+            // `maybeAutoCommitOffsetsAsync` runs.
+            self.app.auto_commit_owed = true;
+            return;
+        }
         if self.member.is_stable()
             && !self.has_inflight(|k| matches!(k, Inflight::OffsetCommit { .. }))
         {
