@@ -157,15 +157,9 @@ impl Ghost {
                 _ => None,
             })
             .collect();
-        let newest = leading.iter().map(|(e, _)| *e).max()?;
-        match leading
-            .iter()
-            .filter(|(e, _)| *e == newest)
-            .collect::<Vec<_>>()[..]
-        {
-            [(_, b)] => Some(*b),
-            _ => None,
-        }
+        let (newest, b) = *leading.iter().max()?;
+        let alone = leading.iter().filter(|(e, _)| *e == newest).count() == 1;
+        alone.then_some(b)
     }
 
     /// The true leader of `tp`: named by the controller and itself leading in that epoch.

@@ -524,27 +524,25 @@ impl Consumer {
             offsets: offsets.clone(),
             error,
         });
-        if error.is_ok() {
-            for (tp, o) in offsets {
-                self.app.committed.insert(tp, o);
+        // A failed commit (CommitFailedException) leaves the records uncommitted.
+        match error {
+            ErrorCode::None => {
+                for (tp, o) in offsets {
+                    self.app.committed.insert(tp, o);
+                }
             }
-        } else if matches!(
-            error,
+            // Still in the generation the commit was fenced from: reset it and rejoin
+            // (`resetGenerationOnResponseError`).
             ErrorCode::IllegalGeneration | ErrorCode::UnknownMemberId
-        ) && generation == self.member.generation
-        {
-            // CommitFailedException: the records stay uncommitted; the member resets its
-            // generation and rejoins (`resetGenerationOnResponseError`).
-            self.reset_generation(error == ErrorCode::UnknownMemberId, out);
-        } else if matches!(
-            error,
+                if generation == self.member.generation =>
+            {
+                self.reset_generation(error == ErrorCode::UnknownMemberId, out)
+            }
             ErrorCode::IllegalGeneration
-                | ErrorCode::UnknownMemberId
-                | ErrorCode::RebalanceInProgress
-                | ErrorCode::FencedInstanceId
-        ) {
-            // The records stay uncommitted; the member rejoins.
-            self.member.rejoin_needed = true;
+            | ErrorCode::UnknownMemberId
+            | ErrorCode::RebalanceInProgress
+            | ErrorCode::FencedInstanceId => self.member.rejoin_needed = true,
+            _ => {}
         }
         self.commit_finished(now, purpose);
     }

@@ -162,15 +162,10 @@ impl Consumer {
             return false;
         }
         if let Some((generation, member_id)) = self.member.lost_pending.take() {
-            let all: Vec<TopicPartition> = self.member.owned.iter().cloned().collect();
-            self.give_up(&all, generation, member_id, true, out);
+            self.give_up_all(generation, member_id, true, out);
         }
-        if !self.cfg.assignor.cooperative()
-            && !self.member.owned.is_empty()
-            && !self.keeps_partitions_on_rejoin
-        {
-            let all: Vec<TopicPartition> = self.member.owned.iter().cloned().collect();
-            self.revoke(&all, false, out);
+        if !self.cfg.assignor.cooperative() && !self.keeps_partitions_on_rejoin {
+            self.revoke_all(false, out);
         }
         true
     }
@@ -225,6 +220,18 @@ impl Consumer {
         self.give_up(partitions, generation, member_id, lost, out);
     }
 
+    /// Gives up every owned partition, as assigned in the current generation.
+    fn revoke_all(&mut self, lost: bool, out: &mut Effects) {
+        let (generation, member_id) = (self.member.generation, self.member.member_id.clone());
+        self.give_up_all(generation, member_id, lost, out);
+    }
+
+    /// Gives up every owned partition, as assigned in `generation` to `member_id`.
+    fn give_up_all(&mut self, generation: i32, member_id: String, lost: bool, out: &mut Effects) {
+        let all: Vec<TopicPartition> = self.member.owned.iter().cloned().collect();
+        self.give_up(&all, generation, member_id, lost, out);
+    }
+
     /// Gives up partitions assigned in `generation` to `member_id`.
     fn give_up(
         &mut self,
@@ -258,8 +265,7 @@ impl Consumer {
     /// while joining has been through `onJoinPrepare` already and loses its partitions at once.
     pub(super) fn reset_generation(&mut self, forget_member_id: bool, out: &mut Effects) {
         if self.member.state != State::Stable {
-            let all: Vec<TopicPartition> = self.member.owned.iter().cloned().collect();
-            self.revoke(&all, true, out);
+            self.revoke_all(true, out);
         } else if !self.member.owned.is_empty() && self.member.lost_pending.is_none() {
             self.member.lost_pending =
                 Some((self.member.generation, self.member.member_id.clone()));
@@ -279,8 +285,7 @@ impl Consumer {
     }
 
     fn fatal(&mut self, error: ErrorCode, out: &mut Effects) {
-        let all: Vec<TopicPartition> = self.member.owned.iter().cloned().collect();
-        self.revoke(&all, true, out);
+        self.revoke_all(true, out);
         self.member.state = State::Fatal(error);
         self.stop_heartbeats();
         out.event(EventKind::MemberLeft {
