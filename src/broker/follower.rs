@@ -1,13 +1,22 @@
 //! The follower's side of a broker: one fetch session per leader broker (Kafka's replica fetcher
 //! threads), the OffsetsForLeaderEpoch exchange before fetching, and applying fetched entries.
 
-use super::replica::FollowerPhase;
+use super::replica::{FollowerPhase, FollowerState};
 use super::{Broker, Inflight};
 use crate::effects::Effects;
 use crate::history::{EventKind, TruncateReason};
 use crate::protocol::message::*;
-use crate::protocol::{BrokerId, ErrorCode, Millis, NodeId, TopicPartition};
+use crate::protocol::{BrokerId, ErrorCode, LeaderEpoch, Millis, NodeId, TopicPartition};
 use std::collections::BTreeMap;
+
+/// An OffsetsForLeaderEpoch request in flight: its partition, the leader it went to and the
+/// leader epoch the follower was in when it sent it.
+#[derive(Clone, Debug)]
+pub struct EpochLookup {
+    pub tp: TopicPartition,
+    pub leader: BrokerId,
+    pub current_leader_epoch: LeaderEpoch,
+}
 
 /// Per leader broker: is a fetch in flight, and until when to back off after a failure.
 #[derive(Clone, Debug, Default)]
@@ -132,35 +141,56 @@ impl Broker {
                 f.phase = FollowerPhase::Truncating { in_flight: true };
             }
             tracing::debug!(broker = self.id, %tp, leader, epoch = latest, "OffsetsForLeaderEpoch sent");
+            let lookup = EpochLookup {
+                tp,
+                leader,
+                current_leader_epoch: req.current_leader_epoch,
+            };
             self.send_request(
                 now,
                 NodeId::Broker(leader),
-                Inflight::OffsetsForLeaderEpoch(tp),
+                Inflight::OffsetsForLeaderEpoch(lookup),
                 Request::OffsetsForLeaderEpoch(req),
                 out,
             );
         }
     }
 
+    /// The follower state of `lookup`'s partition if the lookup is the one in flight now: the
+    /// replica still follows the leader it asked, in the leader epoch it asked in. Kafka's
+    /// `AbstractFetcherThread.truncateToEpochEndOffsets` drops an answer whose
+    /// `currentLeaderEpoch` differs from the partition's fetch state ("no leadership and no
+    /// leader epoch changes happened whilst we were unlocked"): an answer from a deposed leader
+    /// describes a log this replica no longer follows.
+    pub(super) fn current_lookup(&mut self, lookup: &EpochLookup) -> Option<&mut FollowerState> {
+        let r = self.replicas.get_mut(&lookup.tp)?;
+        if r.leader_epoch != lookup.current_leader_epoch {
+            return None;
+        }
+        r.follower_state_mut().filter(|f| {
+            f.leader == Some(lookup.leader)
+                && f.phase == (FollowerPhase::Truncating { in_flight: true })
+        })
+    }
+
     /// Truncates per the leader's answer (KIP-101/279), then fetches, or asks again.
     pub(super) fn on_offsets_for_leader_epoch_response(
         &mut self,
         now: Millis,
-        tp: TopicPartition,
+        lookup: EpochLookup,
         resp: OffsetsForLeaderEpochResponse,
         out: &mut Effects,
     ) {
         let kip101 = self.cfg.switches.kip101_epoch_lookup;
         let skip_truncation = self.cfg.switches.skip_follower_truncation;
         let backoff = now + self.cfg.cluster.replica_fetch_backoff_ms;
-        let Some(r) = self.replicas.get_mut(&tp) else {
-            return;
-        };
-        tracing::debug!(broker = self.id, %tp, error = %resp.error, epoch = resp.leader_epoch, end = resp.end_offset, phase = ?r.follower_state_mut().map(|f| f.phase), "OffsetsForLeaderEpoch answered");
-        if !matches!(r.follower_state_mut(), Some(f) if f.phase == (FollowerPhase::Truncating { in_flight: true }))
-        {
+        let tp = lookup.tp.clone();
+        tracing::debug!(broker = self.id, %tp, leader = lookup.leader, error = %resp.error, epoch = resp.leader_epoch, end = resp.end_offset, "OffsetsForLeaderEpoch answered");
+        if self.current_lookup(&lookup).is_none() {
+            tracing::debug!(broker = self.id, %tp, "stale OffsetsForLeaderEpoch answer ignored");
             return;
         }
+        let r = self.replicas.get_mut(&tp).expect("current_lookup found it");
         if !resp.error.is_ok() {
             let f = r.follower_state_mut().expect("checked above");
             f.phase = FollowerPhase::Truncating { in_flight: false };

@@ -21,6 +21,7 @@ use crate::protocol::message::*;
 use crate::protocol::{BrokerId, Millis, NodeId, TopicPartition};
 use crate::scenario::{ClusterConfig, CrashMode, ProtocolSwitches, TopicConfig};
 use crate::timer::{TimerId, TimerQueue};
+use follower::EpochLookup;
 use metadata::MetadataImage;
 use replica::Replica;
 use std::collections::BTreeMap;
@@ -73,7 +74,9 @@ enum Inflight {
     Heartbeat,
     AlterPartition(TopicPartition),
     Fetch(BrokerId),
-    OffsetsForLeaderEpoch(TopicPartition),
+    /// A follower's lookup, with the leader and leader epoch it was sent under: an answer (or a
+    /// timeout) for an earlier leadership is stale and ignored.
+    OffsetsForLeaderEpoch(EpochLookup),
 }
 
 /// A Kafka broker.
@@ -387,8 +390,8 @@ impl Broker {
             (Inflight::Fetch(leader), Response::Fetch(resp)) => {
                 self.on_fetch_response(now, leader, resp, out)
             }
-            (Inflight::OffsetsForLeaderEpoch(tp), Response::OffsetsForLeaderEpoch(resp)) => {
-                self.on_offsets_for_leader_epoch_response(now, tp, resp, out)
+            (Inflight::OffsetsForLeaderEpoch(lookup), Response::OffsetsForLeaderEpoch(resp)) => {
+                self.on_offsets_for_leader_epoch_response(now, lookup, resp, out)
             }
             (kind, body) => tracing::warn!(?kind, ?body, "response does not match its request"),
         }
@@ -446,13 +449,9 @@ impl Broker {
                 self.fetchers
                     .failed(now, leader, self.cfg.cluster.replica_fetch_backoff_ms)
             }
-            Inflight::OffsetsForLeaderEpoch(tp) => {
+            Inflight::OffsetsForLeaderEpoch(lookup) => {
                 let backoff = now + self.cfg.cluster.replica_fetch_backoff_ms;
-                if let Some(f) = self
-                    .replicas
-                    .get_mut(&tp)
-                    .and_then(|r| r.follower_state_mut())
-                {
+                if let Some(f) = self.current_lookup(&lookup) {
                     f.phase = replica::FollowerPhase::Truncating { in_flight: false };
                     f.backoff_until = backoff;
                 }
