@@ -14,7 +14,7 @@
 
 use super::ghost::Ghost;
 use super::offsets::OffsetRanges;
-use super::{Invariant, Reporter};
+use super::{Invariant, Reporter, Subject};
 use crate::history::{Event, EventKind};
 use crate::protocol::TopicPartition;
 use std::collections::BTreeMap;
@@ -76,8 +76,7 @@ impl Invariant for BoundedDuplicates {
                 let again: Vec<u64> = (*base_offset..end).filter(|o| seen.contains(*o)).collect();
                 self.duplicates += again.len() as u64;
                 if let Some(o) = again.iter().find(|o| **o < floor) {
-                    report.safety(
-                        NAME,
+                    report.safety_about(NAME, Subject::GroupRecords(group, tp),
                         format!(
                             "{group} {tp}: {member_id} (generation {generation}) processed offset {o} again, below offset {floor}, whose commit had been acknowledged when {member_id} was assigned {tp}"
                         ),

@@ -6,7 +6,7 @@
 //! accepted"), which can move a committed offset backwards or past unprocessed records.
 
 use super::ghost::Ghost;
-use super::{Invariant, Reporter};
+use super::{Invariant, Reporter, Subject};
 use crate::history::{Event, EventKind};
 
 pub const NAME: &str = "commit_fencing";
@@ -42,7 +42,7 @@ impl Invariant for CommitFencing {
                 .unwrap_or_else(|| "no group".into());
             let offsets: Vec<String> = offsets.iter().map(|(tp, o)| format!("{tp}={o}")).collect();
             let offsets = offsets.join(", ");
-            report.safety(NAME, format!("{group}: commit [{offsets}] from {member_id} in generation {generation} applied while the group is at {now}"));
+            report.safety_about(NAME, Subject::Group(&group), format!("{group}: commit [{offsets}] from {member_id} in generation {generation} applied while the group is at {now}"));
         }
     }
 }

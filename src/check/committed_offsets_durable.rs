@@ -7,7 +7,7 @@
 //! misses records (KAFKA-8069-style), offsets expired or compacted away while the group is active.
 
 use super::ghost::Ghost;
-use super::{Invariant, Reporter};
+use super::{Invariant, Reporter, Subject};
 use crate::history::{Event, EventKind};
 
 pub const NAME: &str = "committed_offsets_durable";
@@ -28,7 +28,7 @@ impl Invariant for CommittedOffsetsDurable {
                 continue;
             };
             if served.is_none_or(|s| s < *acked) {
-                report.safety(NAME, format!("{group} {tp}: offset {acked} was committed and acknowledged, but {} {served:?} is served now", event.node));
+                report.safety_about(NAME, Subject::GroupRecords(group, tp), format!("{group} {tp}: offset {acked} was committed and acknowledged, but {} {served:?} is served now", event.node));
             }
         }
     }

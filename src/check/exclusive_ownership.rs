@@ -9,7 +9,7 @@
 //! member ids for one static instance.
 
 use super::ghost::Ghost;
-use super::{Invariant, Reporter};
+use super::{Invariant, Reporter, Subject};
 use crate::history::{Event, EventKind};
 use crate::protocol::TopicPartition;
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,8 +36,9 @@ impl ExclusiveOwnership {
             if let [a, b, ..] = members.as_slice() {
                 let key = (group.to_string(), tp.clone(), (*a).clone(), (*b).clone());
                 if self.reported.insert(key) {
-                    report.safety(
+                    report.safety_about(
                         NAME,
+                        Subject::Group(group),
                         format!("{group}: {a} and {b} both own {tp} while both are members"),
                     );
                 }

@@ -11,7 +11,7 @@
 //! Catches: a coordinator that does not persist or reload the generation (generation ABA).
 
 use super::ghost::Ghost;
-use super::{Invariant, Reporter};
+use super::{Invariant, Reporter, Subject};
 use crate::history::{Event, EventKind};
 use std::collections::BTreeMap;
 
@@ -39,7 +39,7 @@ impl Invariant for GenerationMonotonic {
                 group, generation, ..
             } if ghost.is_true_coordinator(group, event.node) => {
                 if let Some(e) = self.established.get(group).filter(|e| generation < *e) {
-                    report.safety(NAME, format!("{group}: coordinator {} is at generation {generation}, below established generation {e}", event.node));
+                    report.safety_about(NAME, Subject::Group(group), format!("{group}: coordinator {} is at generation {generation}, below established generation {e}", event.node));
                 }
             }
             _ => {}

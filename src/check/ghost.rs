@@ -67,6 +67,14 @@ pub struct Ghost {
     /// Brokers restarted after a power loss, per partition, until the controller re-admits them
     /// to that partition's ISR (Vanlightly's "unclean exclusion").
     pub unclean: BTreeSet<(TopicPartition, BrokerId)>,
+    /// Brokers that lost power and whose next process has not registered with the controller
+    /// yet. Until it does, the controller still acts on what the old process told it (a
+    /// heartbeat still on the wire can unfence it and an ELR election can name it), and the new
+    /// process cannot act on that: Kafka's `BrokerLifecycleManager` registers first, which makes
+    /// the controller fence it and drop it from the ELR (KIP-966), and the broker publishes
+    /// metadata only once caught up past its registration. An ISR that names such a broker ends
+    /// no unclean exclusion.
+    pub unregistered_after_power_loss: BTreeSet<BrokerId>,
     pub true_high_watermark: BTreeMap<TopicPartition, u64>,
     /// acks=all acknowledged writes: offset → value.
     pub acked: BTreeMap<TopicPartition, BTreeMap<u64, ProducedValue>>,
@@ -203,6 +211,9 @@ impl Ghost {
             (EventKind::Crashed { mode }, _) => self.on_crash(ev.node, *mode),
             (EventKind::Restarted, _) => {
                 self.down.remove(&ev.node);
+            }
+            (EventKind::BrokerRegistered { broker, .. }, _) => {
+                self.unregistered_after_power_loss.remove(broker);
             }
             (
                 EventKind::Appended {
@@ -347,6 +358,9 @@ impl Ghost {
                 }
             }
         }
+        if mode == CrashMode::PowerLoss {
+            self.unregistered_after_power_loss.insert(b);
+        }
     }
 
     fn on_partition_change(&mut self, state: &PartitionState) {
@@ -356,7 +370,9 @@ impl Ghost {
             .map(|s| s.isr.clone())
             .unwrap_or_default();
         for b in state.isr.iter().filter(|b| !before.contains(b)) {
-            self.unclean.remove(&(state.tp.clone(), *b));
+            if !self.unregistered_after_power_loss.contains(b) {
+                self.unclean.remove(&(state.tp.clone(), *b));
+            }
         }
         self.controller.insert(state.tp.clone(), state.clone());
         self.update_true_hw(&state.tp);

@@ -7,7 +7,7 @@
 //! committed records.
 
 use super::ghost::Ghost;
-use super::{Invariant, Reporter};
+use super::{Invariant, Reporter, Subject};
 use crate::history::{Event, EventKind};
 use crate::protocol::TopicPartition;
 use std::collections::BTreeMap;
@@ -35,8 +35,9 @@ impl Invariant for HighWatermarkMonotonic {
         };
         let max = self.max_seen.entry(tp.clone()).or_insert(hw);
         if hw < *max {
-            report.safety(
+            report.safety_about(
                 NAME,
+                Subject::Partition(tp),
                 format!(
                     "{tp}: leader b{leader} exposes high watermark {hw} after {max} was exposed"
                 ),

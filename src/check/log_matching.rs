@@ -10,7 +10,7 @@
 
 use super::ghost::{Ghost, GhostEntry};
 use super::offsets::OffsetTable;
-use super::{Invariant, Reporter};
+use super::{Invariant, Reporter, Subject};
 use crate::history::{Event, EventKind};
 use crate::protocol::{BrokerId, NodeId, TopicPartition};
 use std::collections::BTreeMap;
@@ -62,8 +62,7 @@ impl Invariant for LogMatching {
                     match committed.get(o) {
                         None => committed.set(o, mine),
                         Some(first) if first != mine => {
-                            report.safety(
-                                NAME,
+                            report.safety_about(NAME, Subject::Partition(tp),
                                 format!(
                                     "{tp} offset {o}: b{b} has {} (epoch {}) below its high watermark {high_watermark}, but {} (epoch {}) was committed there",
                                     mine.value, mine.epoch, first.value, first.epoch

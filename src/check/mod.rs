@@ -28,7 +28,8 @@ pub mod reader_polls_contiguous;
 pub mod single_leader_per_epoch;
 pub mod strong_isr;
 
-use crate::history::{Event, Observer};
+use crate::history::{Event, EventKind, Observer};
+use crate::protocol::{offsets_partition_for, TopicPartition, CONSUMER_OFFSETS};
 use ghost::Ghost;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -49,6 +50,21 @@ pub struct Violation {
     pub kind: Kind,
     pub at_us: u64,
     pub detail: String,
+    /// Set when Kafka's configuration allows this: the violation concerns a partition (or a
+    /// group whose `__consumer_offsets` partition) that went through an unclean election
+    /// before, and says which. Reported apart from the failures; it sets no exit code.
+    pub expected: Option<String>,
+}
+
+/// What a violation is about, so that loss the configuration allows can be told apart.
+#[derive(Clone, Copy, Debug)]
+pub enum Subject<'a> {
+    /// Records or replicas of one partition.
+    Partition(&'a TopicPartition),
+    /// A group's state or offsets, kept in its `__consumer_offsets` partition.
+    Group(&'a str),
+    /// What a group did with the records of one partition: depends on both.
+    GroupRecords(&'a str, &'a TopicPartition),
 }
 
 /// At most this many violations of one invariant are kept (the rest are counted).
@@ -60,10 +76,48 @@ pub struct Reporter {
     now_us: u64,
     violations: Vec<Violation>,
     per_invariant: BTreeMap<&'static str, usize>,
+    /// Partitions that had an unclean election, with the first one described: from then on
+    /// Kafka promises nothing about their acknowledged records (see [`Subject`]).
+    unclean_elections: BTreeMap<TopicPartition, String>,
+    /// The number of `__consumer_offsets` partitions seen, to find a group's partition.
+    offsets_partitions: u32,
 }
 
 impl Reporter {
+    /// A safety violation about nothing a configuration can excuse (ordering, fencing, ...).
     pub fn safety(&mut self, invariant: &'static str, detail: String) {
+        self.push_safety(invariant, detail, None);
+    }
+
+    /// A safety violation about `subject`: expected, not a failure, once the partition that
+    /// holds it went through an unclean election, which Kafka allows to lose acknowledged
+    /// records (`PartitionChangeBuilder`: "If the election was unclean ... This can result in
+    /// data loss!").
+    pub fn safety_about(&mut self, invariant: &'static str, subject: Subject, detail: String) {
+        let expected = match subject {
+            Subject::Partition(tp) => self.unclean_election_of(tp),
+            Subject::Group(g) => self.unclean_election_of_group(g),
+            Subject::GroupRecords(g, tp) => self
+                .unclean_election_of(tp)
+                .or_else(|| self.unclean_election_of_group(g)),
+        };
+        self.push_safety(invariant, detail, expected);
+    }
+
+    fn unclean_election_of(&self, tp: &TopicPartition) -> Option<String> {
+        self.unclean_elections.get(tp).cloned()
+    }
+
+    /// The unclean election of the `__consumer_offsets` partition that holds `group`, if any.
+    fn unclean_election_of_group(&self, group: &str) -> Option<String> {
+        if self.offsets_partitions == 0 {
+            return None;
+        }
+        let p = offsets_partition_for(group, self.offsets_partitions);
+        self.unclean_election_of(&TopicPartition::new(CONSUMER_OFFSETS, p))
+    }
+
+    fn push_safety(&mut self, invariant: &'static str, detail: String, expected: Option<String>) {
         let n = self.per_invariant.entry(invariant).or_default();
         *n += 1;
         if *n <= MAX_PER_INVARIANT {
@@ -72,7 +126,32 @@ impl Reporter {
                 kind: Kind::Safety,
                 at_us: self.now_us,
                 detail,
+                expected,
             });
+        }
+    }
+
+    /// Notes what the event changes about which losses the configuration allows.
+    fn note(&mut self, event: &Event) {
+        let EventKind::PartitionChanged {
+            state,
+            unclean_election,
+            ..
+        } = &event.kind
+        else {
+            return;
+        };
+        if state.tp.topic() == CONSUMER_OFFSETS {
+            self.offsets_partitions = self.offsets_partitions.max(state.tp.partition + 1);
+        }
+        if *unclean_election && !self.unclean_elections.contains_key(&state.tp) {
+            let leader = state.leader.map(|l| format!("b{l}")).unwrap_or_default();
+            let why = format!(
+                "unclean election of {leader} for {} at {} ms: Kafka allows it to lose acknowledged records",
+                state.tp,
+                event.at_us / 1000
+            );
+            self.unclean_elections.insert(state.tp.clone(), why);
         }
     }
 
@@ -87,6 +166,7 @@ impl Reporter {
             kind: Kind::Liveness,
             at_us: self.now_us,
             detail,
+            expected: None,
         });
     }
 }
@@ -157,6 +237,7 @@ impl Checkers {
     pub fn observe(&mut self, event: &Event) {
         self.ghost.apply(event);
         self.report.now_us = event.at_us;
+        self.report.note(event);
         for inv in &mut self.invariants {
             inv.on_event(event, &self.ghost, &mut self.report);
         }
@@ -178,8 +259,12 @@ impl Checkers {
 }
 
 /// The verdicts at the end of a run, live or offline: the liveness verdict from the final state
-/// (`meta` says whether there was a liveness phase), then the end-of-run validations.
-pub fn finish_run(checkers: &mut Checkers, meta: &crate::history::json::Meta) -> Vec<Violation> {
+/// (`meta` says whether there was a liveness phase), then the end-of-run validations. Returns
+/// the failures, then the violations the configuration allows ([`Violation::expected`]).
+pub fn finish_run(
+    checkers: &mut Checkers,
+    meta: &crate::history::json::Meta,
+) -> (Vec<Violation>, Vec<Violation>) {
     checkers.report.set_now(meta.end_us);
     if meta.budget_exhausted {
         checkers.report.liveness(
@@ -195,7 +280,10 @@ pub fn finish_run(checkers: &mut Checkers, meta: &crate::history::json::Meta) ->
             );
         }
     }
-    checkers.finish(meta.end_us)
+    checkers
+        .finish(meta.end_us)
+        .into_iter()
+        .partition(|v| v.expected.is_none())
 }
 
 /// Jepsen's anomalies at the end of a run, live or offline. A liveness phase that ran to its end

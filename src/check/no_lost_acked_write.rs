@@ -9,7 +9,7 @@
 //! Offsets below a replica's log start (deleted by retention) are not held and not required.
 
 use super::ghost::Ghost;
-use super::{Invariant, Reporter};
+use super::{Invariant, Reporter, Subject};
 use crate::history::{Event, EventKind};
 use crate::protocol::{LeaderEpoch, TopicPartition};
 use std::collections::BTreeMap;
@@ -41,8 +41,7 @@ impl NoLostAckedWrite {
             .filter(|(o, v)| **o >= r.log_start && r.entry(**o).map(|e| e.value) != Some(**v))
             .collect();
         if let Some((o, v)) = missing.first() {
-            report.safety(
-                NAME,
+            report.safety_about(NAME, Subject::Partition(tp),
                 format!(
                     "{tp}: b{l} leads epoch {epoch} without {} acknowledged write(s), first {v} at offset {o} (its log: {})",
                     missing.len(),
@@ -84,8 +83,9 @@ impl Invariant for NoLostAckedWrite {
                 for (i, v) in values.iter().enumerate() {
                     let o = base_offset + i as u64;
                     if o >= r.log_start && r.entry(o).map(|e| e.value) != Some(*v) {
-                        report.safety(
+                        report.safety_about(
                             NAME,
+                            Subject::Partition(tp),
                             format!(
                                 "{tp}: {v} acknowledged at offset {o} but leader b{l} has {}",
                                 describe(r.entry(o).map(|e| e.value.to_string()))
@@ -112,7 +112,7 @@ impl Invariant for NoLostAckedWrite {
                 })
                 .collect();
             if let Some((o, v)) = lost.first() {
-                report.safety(NAME, format!("{tp}: {} acknowledged write(s) exist on no replica at the end, first {v} at offset {o}", lost.len()));
+                report.safety_about(NAME, Subject::Partition(tp), format!("{tp}: {} acknowledged write(s) exist on no replica at the end, first {v} at offset {o}", lost.len()));
             }
         }
     }

@@ -6,7 +6,7 @@
 //! unprocessed records (zombie commits), a reset that skips committed-but-unprocessed records.
 
 use super::ghost::Ghost;
-use super::{Invariant, Reporter};
+use super::{Invariant, Reporter, Subject};
 use crate::history::Event;
 use std::collections::BTreeSet;
 
@@ -45,8 +45,7 @@ impl Invariant for NoLostRecords {
                 .filter(|o| processed.is_none_or(|p| !p.contains(*o)))
                 .collect();
             if let Some(first) = missing.first() {
-                report.safety(
-                    NAME,
+                report.safety_about(NAME, Subject::GroupRecords(group, tp),
                     format!("{group} {tp}: committed up to {committed}, but {} record(s) below it were never processed, first offset {first}", missing.len()),
                 );
             }

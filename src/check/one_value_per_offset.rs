@@ -6,7 +6,7 @@
 
 use super::ghost::Ghost;
 use super::offsets::OffsetTable;
-use super::{Invariant, Reporter};
+use super::{Invariant, Reporter, Subject};
 use crate::history::{Event, EventKind};
 use crate::protocol::message::Acks;
 use crate::protocol::{ProducedValue, TopicPartition};
@@ -34,8 +34,9 @@ impl OneValuePerOffset {
             match seen.get(o) {
                 None => seen.set(o, *v),
                 Some(first) if first != *v => {
-                    report.safety(
+                    report.safety_about(
                         NAME,
+                        Subject::Partition(tp),
                         format!(
                             "{tp} offset {o}: {who} saw {v}, but {first} was seen there before"
                         ),

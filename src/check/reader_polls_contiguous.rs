@@ -7,7 +7,7 @@
 //! Catches: a fetch path that skips or repeats offsets.
 
 use super::ghost::Ghost;
-use super::{Invariant, Reporter};
+use super::{Invariant, Reporter, Subject};
 use crate::history::{Event, EventKind};
 use crate::protocol::{NodeId, TopicPartition};
 use std::collections::BTreeMap;
@@ -41,12 +41,13 @@ impl Invariant for ReaderPollsContiguous {
                 let key = (r, tp.clone());
                 if let Some(expected) = self.next.get(&key) {
                     if base_offset > expected {
-                        report.safety(
+                        report.safety_about(
                             NAME,
+                            Subject::Partition(tp),
                             format!("poll-skip: r{r} {tp} jumped from {expected} to {base_offset}"),
                         );
                     } else if base_offset < expected {
-                        report.safety(NAME, format!("nonmonotonic-poll: r{r} {tp} went back from {expected} to {base_offset}"));
+                        report.safety_about(NAME, Subject::Partition(tp), format!("nonmonotonic-poll: r{r} {tp} went back from {expected} to {base_offset}"));
                     }
                 }
                 self.next.insert(key, base_offset + values.len() as u64);

@@ -8,7 +8,7 @@
 //! advances the high watermark without its followers, a follower admitted before catching up.
 
 use super::ghost::Ghost;
-use super::{Invariant, Reporter};
+use super::{Invariant, Reporter, Subject};
 use crate::history::{Event, EventKind};
 use crate::protocol::{BrokerId, NodeId, TopicPartition};
 use std::collections::BTreeSet;
@@ -38,8 +38,7 @@ impl StrongIsr {
                 continue;
             }
             if self.lapsed.insert(key) {
-                report.safety(
-                    NAME,
+                report.safety_about(NAME, Subject::Partition(tp),
                     format!("{tp}: b{b} is in the ISR {:?} with log end offset {} below the true high watermark {true_hw}", state.isr, r.log_end()),
                 );
             }

@@ -33,7 +33,7 @@ pub fn main(args: CheckHistoryArgs) -> Result<u8, CliError> {
         history.record(e);
     }
     let mut checkers = checkers.lock().unwrap_or_else(|e| e.into_inner());
-    let violations = check::finish_run(&mut checkers, &meta);
+    let (violations, expected_violations) = check::finish_run(&mut checkers, &meta);
     let outcome = RunOutcome {
         seed: meta.seed,
         sim_time_ms: meta.end_us / 1000,
@@ -43,6 +43,7 @@ pub fn main(args: CheckHistoryArgs) -> Result<u8, CliError> {
         messages: 0,
         checker_wall_ns: None,
         violations,
+        expected_violations,
         anomalies: check::run_anomalies(&checkers, &meta),
         stats: checkers.ghost.stats.clone(),
         history: Vec::new(),

@@ -105,6 +105,15 @@ pub fn main(args: FuzzArgs) -> Result<u8, CliError> {
         if !result.failures.is_empty() {
             crate::say!("failing seeds' traces: {}/", args.out.display());
         }
+        for e in &result.expected {
+            crate::say!(
+                "EXPECTED {} seed {} {}: {}",
+                e.scenario,
+                e.seed,
+                e.invariant,
+                e.detail
+            );
+        }
         // Across shards the range is not all this process ran: no median then.
         let whole_range = args.shard == (1, 1);
         for scenario in args.scenarios.iter().filter(|_| whole_range) {
@@ -125,6 +134,12 @@ pub fn main(args: FuzzArgs) -> Result<u8, CliError> {
             }
         }
         let failed = result.failures.len() as u64;
+        if !result.expected.is_empty() {
+            crate::say!(
+                "{} passing seed(s) saw a loss the configuration allows (an unclean election): not failures",
+                result.expected.len()
+            );
+        }
         crate::say!("{} passed, {} failed", result.runs - failed, failed);
     }
     Ok(if result.failures.is_empty() {

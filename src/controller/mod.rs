@@ -31,6 +31,14 @@ use crate::protocol::{BrokerId, ErrorCode, Millis, NodeId, TopicPartition};
 use crate::scenario::{ProtocolSwitches, TopicConfig};
 use std::collections::BTreeMap;
 
+/// How a leader was chosen: from the ISR or ELR (clean), or not (unclean: the last known leader
+/// or `unclean.leader.election.enable`), which may lose acknowledged records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Election {
+    Clean,
+    Unclean,
+}
+
 /// Heartbeat responses carry at most this many metadata records.
 const MAX_RECORDS_PER_RESPONSE: usize = 1000;
 
@@ -224,9 +232,22 @@ impl Controller {
     }
 
     fn commit_partition(&mut self, state: PartitionState, reason: &str, out: &mut Effects) {
+        self.commit_partition_after(state, reason, Election::Clean, out)
+    }
+
+    /// Commits a partition state that `election` produced: an unclean one is said in the event,
+    /// as Kafka logs it ("using an unclean election") and marks the leader RECOVERING.
+    fn commit_partition_after(
+        &mut self,
+        state: PartitionState,
+        reason: &str,
+        election: Election,
+        out: &mut Effects,
+    ) {
         out.event(EventKind::PartitionChanged {
             state: state.clone(),
             reason: reason.to_string(),
+            unclean_election: election == Election::Unclean,
         });
         self.append(MetadataRecord::Partition(state), out);
     }
@@ -321,6 +342,10 @@ impl Controller {
                 },
                 out,
             );
+            out.event(EventKind::BrokerRegistered {
+                broker: req.broker,
+                incarnation: req.incarnation,
+            });
         }
         let reg = self.brokers.get_mut(&req.broker).expect("registered above");
         reg.last_heartbeat_ms = now;
@@ -365,14 +390,14 @@ impl Controller {
             .collect();
         for mut state in affected {
             let before = state.clone();
-            self.remove_from_isr(&mut state, broker, unclean.then_some(broker));
+            let election = self.remove_from_isr(&mut state, broker, unclean.then_some(broker));
             // The pre-KIP-966 controller commits a new partition epoch on every fence, even
             // when the last ISR member stays.
             if state == before && (unclean || self.elr_enabled()) {
                 continue;
             }
             state.partition_epoch += 1;
-            self.commit_partition(state, &format!("b{broker} {why}"), out);
+            self.commit_partition_after(state, &format!("b{broker} {why}"), election, out);
         }
     }
 
@@ -395,7 +420,7 @@ impl Controller {
         state: &mut PartitionState,
         broker: BrokerId,
         unclean: Option<BrokerId>,
-    ) {
+    ) -> Election {
         let before = state.clone();
         let isr: Vec<BrokerId> = state.isr.iter().copied().filter(|b| *b != broker).collect();
         if self.elr_enabled() {
@@ -403,10 +428,13 @@ impl Controller {
         } else if state.isr.len() > 1 {
             state.isr = isr;
         }
-        if state.leader == Some(broker) {
-            self.elect(state);
-        }
+        let election = if state.leader == Some(broker) {
+            self.elect(state)
+        } else {
+            Election::Clean
+        };
         self.note_last_known_leader(&before, state);
+        election
     }
 
     /// Kafka's `PartitionChangeBuilder` ISR step with KIP-966: at or above
@@ -457,11 +485,11 @@ impl Controller {
             .collect();
         for mut state in offline {
             let before = state.clone();
-            self.elect(&mut state);
+            let election = self.elect(&mut state);
             self.note_last_known_leader(&before, &mut state);
             if state.leader.is_some() {
                 state.partition_epoch += 1;
-                self.commit_partition(state, &format!("b{broker} unfenced"), out);
+                self.commit_partition_after(state, &format!("b{broker} unfenced"), election, out);
             }
         }
     }
@@ -471,8 +499,12 @@ impl Controller {
     }
 
     /// Picks a new leader for `state` (clean, else unclean if the topic allows it), bumping the
-    /// leader epoch when the leader changes.
-    fn elect(&self, state: &mut PartitionState) {
+    /// leader epoch when the leader changes, and says which kind of election it was. Kafka's
+    /// `PartitionChangeBuilder.electAnyLeader`: a replica of the ISR, else (ISR empty) of the ELR,
+    /// else the last known leader, else with `unclean.leader.election.enable` any live replica.
+    /// The last two are unclean elections (`ElectionResult.unclean`: "This can result in data
+    /// loss!"): the ISR becomes just the new leader, whatever it holds.
+    fn elect(&self, state: &mut PartitionState) -> Election {
         let sw = &self.cfg.switches;
         let clean = state
             .replicas
@@ -491,16 +523,21 @@ impl Controller {
         };
         let unclean_allowed = self.unclean.get(state.tp.topic()).copied().unwrap_or(false);
         let any_live = || state.replicas.iter().copied().find(|r| self.is_live(*r));
-        let new_leader = match (clean, eligible, last_known) {
-            (Some(l), _, _) => Some(l),
-            (None, Some(l), _) | (None, None, Some(l)) => {
-                // An eligible replica (or, with none left, the last known leader) becomes the
-                // whole ISR.
+        let (new_leader, election) = match (clean, eligible, last_known) {
+            (Some(l), _, _) => (Some(l), Election::Clean),
+            (None, Some(l), _) => {
+                // An eligible replica becomes the whole ISR.
                 state.isr = vec![l];
                 state.elr.retain(|r| *r != l);
-                Some(l)
+                (Some(l), Election::Clean)
             }
-            _ if sw.elect_outside_isr => any_live(),
+            (None, None, Some(l)) => {
+                // KIP-966's balanced recovery: with ISR and ELR empty, the last known leader
+                // becomes the whole ISR, whatever an unclean shutdown left in its log.
+                state.isr = vec![l];
+                (Some(l), Election::Unclean)
+            }
+            _ if sw.elect_outside_isr => (any_live(), Election::Clean),
             _ if unclean_allowed => {
                 let l = any_live();
                 if let Some(l) = l {
@@ -508,9 +545,9 @@ impl Controller {
                     state.elr.clear();
                     state.last_known_elr.clear();
                 }
-                l
+                (l, Election::Unclean)
             }
-            _ => None,
+            _ => (None, Election::Clean),
         };
         if new_leader != state.leader {
             state.leader = new_leader;
@@ -519,6 +556,11 @@ impl Controller {
             if new_leader.is_none() || !sw.no_epoch_bump {
                 state.leader_epoch += 1;
             }
+        }
+        if new_leader.is_some() {
+            election
+        } else {
+            Election::Clean
         }
     }
 
@@ -703,6 +745,59 @@ mod tests {
         assert_eq!(state(&c), (None, vec![], vec![], vec![1]));
         restart_heartbeat(&mut c, 20, 1, 1, None, &mut out);
         assert_eq!(state(&c), (Some(1), vec![1], vec![], vec![]));
+    }
+
+    /// The elections (of partition `t-0`) in `out` since it was last drained: leader and
+    /// whether the controller called it unclean.
+    fn elections(out: &mut Effects) -> Vec<(Option<BrokerId>, bool)> {
+        std::mem::take(&mut out.events)
+            .into_iter()
+            .filter_map(|e| match e {
+                EventKind::PartitionChanged {
+                    state,
+                    unclean_election,
+                    ..
+                } if state.leader.is_some() => Some((state.leader, unclean_election)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn elections_outside_isr_and_elr_are_called_unclean() {
+        // From the ELR: clean (ELR members hold everything below the high watermark).
+        let (mut c, mut out) = controller(false);
+        c.fence(2, "test", &mut out);
+        c.fence(3, "test", &mut out);
+        c.fence(1, "test", &mut out);
+        out.events.clear();
+        heartbeat(&mut c, 10, 3, 0, &mut out);
+        assert_eq!(elections(&mut out), vec![(Some(3), false)]);
+
+        // The last known leader after its unclean restart: Kafka's balanced recovery elects it
+        // as an unclean election (`ElectionResult(lastKnownElr[0], true)`).
+        let (mut c, mut out) = controller(false);
+        c.fence(2, "test", &mut out);
+        c.fence(3, "test", &mut out);
+        c.fence(1, "test", &mut out);
+        restart_heartbeat(&mut c, 10, 3, 1, None, &mut out);
+        restart_heartbeat(&mut c, 10, 1, 1, None, &mut out);
+        out.events.clear();
+        restart_heartbeat(&mut c, 20, 1, 1, None, &mut out);
+        assert_eq!(elections(&mut out), vec![(Some(1), true)]);
+
+        // unclean.leader.election.enable, with the ELR and the last known leader gone: b2,
+        // only fenced and never in the ELR, is elected uncleanly.
+        let (mut c, mut out) = controller(true);
+        c.fence(2, "test", &mut out);
+        c.fence(3, "test", &mut out);
+        c.fence(1, "test", &mut out);
+        restart_heartbeat(&mut c, 10, 3, 1, None, &mut out);
+        restart_heartbeat(&mut c, 10, 1, 1, None, &mut out);
+        out.events.clear();
+        heartbeat(&mut c, 20, 2, 0, &mut out);
+        let e = elections(&mut out);
+        assert!(e.contains(&(Some(2), true)), "{e:?}");
     }
 
     #[test]

@@ -11,9 +11,16 @@ pub fn merge(parts: &[FuzzResult]) -> FuzzResult {
         .collect();
     failures.sort();
     failures.dedup();
+    let mut expected: Vec<_> = parts
+        .iter()
+        .flat_map(|p| p.expected.iter().cloned())
+        .collect();
+    expected.sort();
+    expected.dedup();
     FuzzResult {
         runs: parts.iter().map(|p| p.runs).sum(),
         failures,
+        expected,
         wall_ms: parts.iter().map(|p| p.wall_ms).max().unwrap_or(0),
         sim_ms: parts.iter().map(|p| p.sim_ms).sum(),
     }

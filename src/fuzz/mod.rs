@@ -36,6 +36,11 @@ pub struct Failure {
 pub struct FuzzResult {
     pub runs: u64,
     pub failures: Vec<Failure>,
+    /// Seeds that passed but saw a loss Kafka's configuration allows (an unclean election, see
+    /// `expected_violations` in the run report), with their first such violation (`kind`
+    /// `expected`). Not failures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expected: Vec<Failure>,
     pub wall_ms: u64,
     pub sim_ms: u64,
 }
@@ -77,7 +82,7 @@ pub fn run(plan: &Plan, jobs: usize, progress: &progress::Progress) -> FuzzResul
     let started = std::time::Instant::now();
     let work = plan.work();
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(Option<Failure>, u64)>> = Mutex::new(Vec::with_capacity(work.len()));
+    let results: Mutex<Vec<Outcome>> = Mutex::new(Vec::with_capacity(work.len()));
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1) {
             scope.spawn(|| loop {
@@ -86,7 +91,7 @@ pub fn run(plan: &Plan, jobs: usize, progress: &progress::Progress) -> FuzzResul
                     break;
                 };
                 let outcome = run_one(plan, s, seed);
-                progress.finished(outcome.0.is_some());
+                progress.finished(outcome.failure.is_some());
                 results
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -95,19 +100,30 @@ pub fn run(plan: &Plan, jobs: usize, progress: &progress::Progress) -> FuzzResul
         }
     });
     let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
-    let sim_ms = results.iter().map(|r| r.1).sum();
-    let mut failures: Vec<Failure> = results.into_iter().filter_map(|r| r.0).collect();
+    let sim_ms = results.iter().map(|r| r.sim_ms).sum();
+    let mut expected: Vec<Failure> = results.iter().filter_map(|r| r.expected.clone()).collect();
+    expected.sort();
+    let mut failures: Vec<Failure> = results.into_iter().filter_map(|r| r.failure).collect();
     failures.sort();
     FuzzResult {
         runs: work.len() as u64,
         failures,
+        expected,
         wall_ms: started.elapsed().as_millis() as u64,
         sim_ms,
     }
 }
 
-/// Runs one seed; on failure keeps its full log. Returns the failure (if any) and simulated ms.
-fn run_one(plan: &Plan, s: usize, seed: u64) -> (Option<Failure>, u64) {
+/// What one seed gave.
+struct Outcome {
+    failure: Option<Failure>,
+    /// The first violation Kafka's configuration allows, when the seed passed with one.
+    expected: Option<Failure>,
+    sim_ms: u64,
+}
+
+/// Runs one seed; on failure keeps its full log.
+fn run_one(plan: &Plan, s: usize, seed: u64) -> Outcome {
     let base = &plan.scenarios[s];
     let scenario = if plan.swarm {
         Arc::new(crate::scenario::swarm::apply(base, seed))
@@ -126,9 +142,24 @@ fn run_one(plan: &Plan, s: usize, seed: u64) -> (Option<Failure>, u64) {
                 reproduce,
                 detail: p.message,
             };
-            (Some(f), 0)
+            Outcome {
+                failure: Some(f),
+                expected: None,
+                sim_ms: 0,
+            }
         }
-        Ok(o) if o.violations.is_empty() => (None, o.sim_time_ms),
+        Ok(o) if o.violations.is_empty() => Outcome {
+            failure: None,
+            expected: o.expected_violations.first().map(|v| Failure {
+                scenario: path.clone(),
+                seed,
+                invariant: v.invariant.to_string(),
+                kind: "expected".into(),
+                reproduce,
+                detail: format!("{} ({})", v.detail, v.expected.clone().unwrap_or_default()),
+            }),
+            sim_ms: o.sim_time_ms,
+        },
         Ok(o) => {
             let first = o
                 .violations
@@ -151,7 +182,11 @@ fn run_one(plan: &Plan, s: usize, seed: u64) -> (Option<Failure>, u64) {
             if let Some(dir) = &plan.out_dir {
                 keep_log(dir, &scenario, seed, plan.swarm);
             }
-            (Some(f), o.sim_time_ms)
+            Outcome {
+                failure: Some(f),
+                expected: None,
+                sim_ms: o.sim_time_ms,
+            }
         }
     }
 }

@@ -83,6 +83,10 @@ pub enum EventKind {
     PartitionChanged {
         state: PartitionState,
         reason: String,
+        /// The new leader came from neither the ISR nor the ELR (Kafka's unclean election: the
+        /// last known leader, or `unclean.leader.election.enable`): records may be lost.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        unclean_election: bool,
     },
     BrokerFenced {
         broker: BrokerId,
@@ -90,6 +94,12 @@ pub enum EventKind {
     },
     BrokerUnfenced {
         broker: BrokerId,
+    },
+    /// The controller registered a new process of `broker` (KRaft's `RegisterBrokerRecord`):
+    /// from here on it knows the old process is gone and how it ended.
+    BrokerRegistered {
+        broker: BrokerId,
+        incarnation: u64,
     },
 
     // --- clients ------------------------------------------------------------------------------
@@ -324,7 +334,11 @@ impl fmt::Display for EventKind {
                 leader_epoch,
                 isr,
             } => write!(f, "isr {tp} e{leader_epoch} {}", brokers(isr)),
-            PartitionChanged { state, reason } => {
+            PartitionChanged {
+                state,
+                reason,
+                unclean_election,
+            } => {
                 write!(
                     f,
                     "partition {} leader={} e{} isr={}",
@@ -343,10 +357,18 @@ impl fmt::Display for EventKind {
                 if !state.last_known_elr.is_empty() {
                     write!(f, " last-known={}", brokers(&state.last_known_elr))?;
                 }
-                write!(f, " pe{} ({reason})", state.partition_epoch)
+                write!(f, " pe{} ({reason})", state.partition_epoch)?;
+                if *unclean_election {
+                    write!(f, " unclean election")?;
+                }
+                Ok(())
             }
             BrokerFenced { broker, reason } => write!(f, "fence b{broker} ({reason})"),
             BrokerUnfenced { broker } => write!(f, "unfence b{broker}"),
+            BrokerRegistered {
+                broker,
+                incarnation,
+            } => write!(f, "register b{broker} incarnation {incarnation}"),
             Sent { tp, values: v } => write!(f, "send {tp} {}", values(v)),
             Acked {
                 tp,

@@ -13,6 +13,21 @@ pub struct ViolationReport {
     pub kind: Kind,
     pub at_ms: u64,
     pub detail: String,
+    /// Why Kafka allows it (only in `expected_violations`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub because: Option<String>,
+}
+
+impl ViolationReport {
+    fn new(v: &crate::check::Violation) -> Self {
+        ViolationReport {
+            invariant: v.invariant.to_string(),
+            kind: v.kind,
+            at_ms: v.at_us / 1000,
+            detail: v.detail.clone(),
+            because: v.expected.clone(),
+        }
+    }
 }
 
 /// The report of one run (`kafkasim run --json`).
@@ -24,6 +39,11 @@ pub struct RunReport {
     pub events: u64,
     pub trace_hash: String,
     pub violations: Vec<ViolationReport>,
+    /// Violations Kafka's configuration allows (data loss after an unclean election, e.g. a
+    /// power loss of the only in-sync replica of a `min.insync.replicas = 1` topic such as
+    /// `__consumer_offsets`): listed with the reason, never failures.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expected_violations: Vec<ViolationReport>,
     pub stats: Stats,
     /// Jepsen's client-visible anomalies by Jepsen name: count, an example, whether allowed in
     /// the mode (assign/subscribe) of the processes that showed it. Informational: the exit code
@@ -44,12 +64,12 @@ impl RunReport {
             violations: outcome
                 .violations
                 .iter()
-                .map(|v| ViolationReport {
-                    invariant: v.invariant.to_string(),
-                    kind: v.kind,
-                    at_ms: v.at_us / 1000,
-                    detail: v.detail.clone(),
-                })
+                .map(ViolationReport::new)
+                .collect(),
+            expected_violations: outcome
+                .expected_violations
+                .iter()
+                .map(ViolationReport::new)
                 .collect(),
             stats: outcome.stats.clone(),
             anomalies: outcome.anomalies.clone(),
@@ -84,6 +104,18 @@ impl RunReport {
         }
         if !self.anomalies.is_empty() {
             out.push_str(&format!("  anomalies: {}\n", self.anomalies.summary()));
+        }
+        let mut because: Option<&str> = None;
+        for v in &self.expected_violations {
+            let why = v.because.as_deref().unwrap_or_default();
+            if because != Some(why) {
+                out.push_str(&format!("  expected, not failures: {why}\n"));
+                because = Some(why);
+            }
+            out.push_str(&format!(
+                "    {} at {} ms: {}\n",
+                v.invariant, v.at_ms, v.detail
+            ));
         }
         for v in &self.violations {
             let kind = match v.kind {

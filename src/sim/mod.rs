@@ -63,6 +63,8 @@ pub struct RunOutcome {
     /// Wall time the checkers took, when measured.
     pub checker_wall_ns: Option<u64>,
     pub violations: Vec<Violation>,
+    /// Violations the configuration allows (after an unclean election): reported, not failures.
+    pub expected_violations: Vec<Violation>,
     /// Jepsen's client-visible anomalies (informational: the verdict is the violations').
     pub anomalies: crate::check::jepsen::Anomalies,
     pub stats: crate::check::ghost::Stats,
@@ -404,7 +406,7 @@ fn finish(
         end_us: world.now_us(),
         budget_exhausted,
     };
-    let violations = crate::check::finish_run(&mut lock(checkers), &meta);
+    let (violations, expected_violations) = crate::check::finish_run(&mut lock(checkers), &meta);
     let anomalies = crate::check::run_anomalies(&lock(checkers), &meta);
     let mut history = lock(&world.history);
     RunOutcome {
@@ -415,6 +417,7 @@ fn finish(
         messages: world.messages.load(std::sync::atomic::Ordering::Relaxed),
         checker_wall_ns: history.observer_wall_ns(),
         violations,
+        expected_violations,
         anomalies,
         stats: lock(checkers).ghost.stats.clone(),
         history: history.take_events(),

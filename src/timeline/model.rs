@@ -158,7 +158,9 @@ impl Folder {
             MemberJoined { member_id, .. } => self.note_member(member_id, e.node),
             GroupState { .. } => self.group_state(e),
             CommitResult { .. } | CommitFailed { .. } => self.commit(e),
-            PartitionChanged { state, reason } => self.partition_changed(e.at_us, state, reason),
+            PartitionChanged { state, reason, .. } => {
+                self.partition_changed(e.at_us, state, reason)
+            }
             _ => self.replica(e),
         }
     }
@@ -543,7 +545,11 @@ mod tests {
         history.push(ev(
             4,
             NodeId::Controller,
-            EventKind::PartitionChanged { state, reason },
+            EventKind::PartitionChanged {
+                state,
+                reason,
+                unclean_election: false,
+            },
         ));
         for i in 0..100_000u64 {
             let kind = EventKind::HighWatermark {
