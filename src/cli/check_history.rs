@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 /// Runs every checker on a history written by `replay -o DIR` (DIR/history.jsonl) and prints the
-/// same report, verdicts and trace hash as the live run. Exit codes as for `run`.
+/// same report, verdicts and trace hash as the live run. Exit codes as for `run`; exit 2 names
+/// the line of a malformed event, or of one no run can have written (time going back, an offset
+/// beyond every appended entry, a producer or sequence number outside the scenario limits).
 #[derive(clap::Args)]
 pub struct CheckHistoryArgs {
     pub history: PathBuf,
@@ -18,7 +20,20 @@ pub struct CheckHistoryArgs {
     pub json: bool,
 }
 
+/// History files larger than this are refused before they are read (a day-long run's history
+/// is far smaller).
+pub const MAX_HISTORY_BYTES: u64 = 2 << 30;
+
 pub fn main(args: CheckHistoryArgs) -> Result<u8, CliError> {
+    let size = std::fs::metadata(&args.history)
+        .map(|m| m.len())
+        .unwrap_or(0);
+    if size > MAX_HISTORY_BYTES {
+        return Err(CliError::bad_input(format!(
+            "{}: {size} bytes is larger than the {MAX_HISTORY_BYTES}-byte limit",
+            args.history.display()
+        )));
+    }
     let text = std::fs::read_to_string(&args.history).map_err(|e| {
         CliError::bad_input(format!("{}: cannot read: {e}", args.history.display()))
     })?;
