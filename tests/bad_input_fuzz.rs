@@ -967,3 +967,68 @@ fn absurd_flags_are_bad_input() {
         );
     }
 }
+
+#[test]
+fn absurd_sizes_are_refused_up_front_with_their_place() {
+    let dir = work_dir("absurd");
+    let bad = |args: &[&str], stdin: Option<&[u8]>, place: &str| {
+        let exit = kafkasim(args, stdin, Duration::from_secs(60));
+        assert_eq!(exit.code, Some(2), "{args:?}: {}", exit.stderr);
+        assert!(exit.stderr.contains(place), "{args:?}: {}", exit.stderr);
+    };
+    // An assignor would allocate per partition.
+    let huge =
+        br#"{"topics": {"t1": 4000000000}, "members": [{"id": "c1", "subscriptions": ["t1"]}]}"#;
+    bad(
+        &["assign", "--strategy", "range"],
+        Some(huge),
+        "`topics.t1`",
+    );
+    // A step a lifetime away would fire periodic timers until then.
+    let script: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("scenarios/scripts/commit-then-fetch.json")).unwrap(),
+    )
+    .unwrap();
+    let mut late = script.clone();
+    for step in late["steps"].as_array_mut().unwrap() {
+        step["at_ms"] = Value::from(u64::MAX);
+    }
+    let path = dir.join("late.json");
+    std::fs::write(&path, late.to_string()).unwrap();
+    let shown = path.to_str().unwrap();
+    bad(
+        &["script", shown],
+        None,
+        &format!("{shown}: steps[0].at_ms"),
+    );
+    let mut busy = script;
+    busy["config"]["offsets.retention.check.interval.ms"] = Value::from(1);
+    busy["steps"].as_array_mut().unwrap().last_mut().unwrap()["at_ms"] =
+        Value::from(30_000_000_000u64);
+    let path = dir.join("busy.json");
+    std::fs::write(&path, busy.to_string()).unwrap();
+    let shown = path.to_str().unwrap();
+    bad(
+        &["script", shown],
+        None,
+        &format!("{shown}: config.offsets.retention.check.interval.ms"),
+    );
+    // An offset near u64::MAX would size the checkers' per-offset tables.
+    let history = small_history();
+    let mut lines: Vec<String> = history.lines().map(String::from).collect();
+    let i = lines
+        .iter()
+        .position(|l| l.contains(r#""type":"appended""#))
+        .unwrap();
+    let mut v: Value = serde_json::from_str(&lines[i]).unwrap();
+    v["event"]["base_offset"] = Value::from(u64::MAX - 1);
+    lines[i] = v.to_string();
+    let path = dir.join("offset.jsonl");
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let shown = path.to_str().unwrap();
+    bad(
+        &["check-history", shown],
+        None,
+        &format!("{shown}:line {}: offset", i + 1),
+    );
+}

@@ -134,3 +134,65 @@ fn produced_values(kind: &EventKind) -> Vec<&ProducedValue> {
         _ => Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::history::json::from_jsonl;
+
+    const META: &str = r#"{"meta":{"scenario":"s.toml","seed":1,"liveness_check":false,"liveness_bound_ms":1000,"producers":[1],"readers":[],"end_us":5000,"budget_exhausted":false}}"#;
+
+    fn appended(at_us: u64, base: u64, seq: u64) -> String {
+        format!(
+            r#"{{"at_us":{at_us},"node":"b1","event":{{"type":"appended","tp":{{"topic":"t","partition":0}},"base_offset":{base},"entries":[{{"epoch":0,"append_time_ms":1,"payload":{{"Data":{{"value":{{"producer":1,"seq":{seq}}},"key":null}}}}}}]}}}}"#
+        )
+    }
+
+    fn high_watermark(at_us: u64, hw: u64) -> String {
+        format!(
+            r#"{{"at_us":{at_us},"node":"b1","event":{{"type":"high_watermark","tp":{{"topic":"t","partition":0}},"high_watermark":{hw}}}}}"#
+        )
+    }
+
+    fn parse(lines: &[String]) -> Result<usize, String> {
+        let text = format!("{META}\n{}\n", lines.join("\n"));
+        from_jsonl(&text).map(|(_, events)| events.len())
+    }
+
+    #[test]
+    fn a_history_a_run_can_write_is_taken() {
+        let ok = [
+            appended(10, 0, 0),
+            appended(20, 1, 1),
+            high_watermark(20, 2),
+        ];
+        assert_eq!(parse(&ok), Ok(3));
+    }
+
+    #[test]
+    fn time_going_back_is_refused_at_its_line() {
+        let e = parse(&[appended(20, 0, 0), high_watermark(10, 1)]).unwrap_err();
+        assert!(e.starts_with("line 3: at_us 10 is before"), "{e}");
+        let e = parse(&[appended(6000, 0, 0)]).unwrap_err();
+        assert!(
+            e.starts_with("line 2: at_us 6000 is after the run's end"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn offsets_beyond_what_the_history_appends_are_refused() {
+        let e = parse(&[appended(10, 0, 0), high_watermark(20, 2)]).unwrap_err();
+        assert!(e.starts_with("line 3: offset 2 is beyond"), "{e}");
+        let e = parse(&[appended(10, u64::MAX, 0)]).unwrap_err();
+        assert!(e.starts_with("line 2: offset"), "{e}");
+    }
+
+    #[test]
+    fn values_outside_the_scenario_limits_are_refused() {
+        let zero = appended(10, 0, 0).replace(r#""producer":1"#, r#""producer":0"#);
+        let e = parse(&[zero]).unwrap_err();
+        assert!(e.contains("producers are p1..p1000, not p0"), "{e}");
+        let e = parse(&[appended(10, 0, 1 << 50)]).unwrap_err();
+        assert!(e.contains("at most 50000000 records"), "{e}");
+    }
+}
