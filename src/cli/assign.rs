@@ -4,7 +4,7 @@ use super::{CliError, EXIT_OK};
 use crate::assignor::{self, AssignInput, Strategy};
 use std::io::Read;
 
-/// Runs one assignor exactly as Kafka's would (JSON on stdin, JSON on stdout). At most 100,000
+/// Runs one assignor exactly as Kafka's would (JSON on stdin, JSON on stdout). At most 10,000
 /// partitions over all topics, 10,000 members, 20,000,000 partitions × members and 100,000 owned
 /// partitions in all.
 #[derive(clap::Args)]
@@ -33,7 +33,7 @@ pub fn main(args: AssignArgs) -> Result<u8, CliError> {
     let input = parse_input(&text)?;
     let assignment = assignor::assign(strategy, &input)
         .map_err(|e| CliError::bad_input(format!("assign --strategy {strategy}: {e}")))?;
-    println!("{}", assignor::assignment_to_json(&assignment));
+    crate::say!("{}", assignor::assignment_to_json(&assignment));
     Ok(EXIT_OK)
 }
 
@@ -63,7 +63,7 @@ pub mod limits {
     /// The input document, read from stdin.
     pub const MAX_INPUT_BYTES: u64 = 64 << 20;
     /// Partitions over all topics.
-    pub const MAX_PARTITIONS: u64 = 100_000;
+    pub const MAX_PARTITIONS: u64 = 10_000;
     pub const MAX_MEMBERS: usize = 10_000;
     /// Partitions × members: the sticky assignors keep, for every partition, the members that
     /// could take it.

@@ -25,18 +25,8 @@ pub struct CheckHistoryArgs {
 pub const MAX_HISTORY_BYTES: u64 = 2 << 30;
 
 pub fn main(args: CheckHistoryArgs) -> Result<u8, CliError> {
-    let size = std::fs::metadata(&args.history)
-        .map(|m| m.len())
-        .unwrap_or(0);
-    if size > MAX_HISTORY_BYTES {
-        return Err(CliError::bad_input(format!(
-            "{}: {size} bytes is larger than the {MAX_HISTORY_BYTES}-byte limit",
-            args.history.display()
-        )));
-    }
-    let text = std::fs::read_to_string(&args.history).map_err(|e| {
-        CliError::bad_input(format!("{}: cannot read: {e}", args.history.display()))
-    })?;
+    let text =
+        crate::input::read_text(&args.history, MAX_HISTORY_BYTES).map_err(CliError::bad_input)?;
     let (meta, events) = json::from_jsonl(&text)
         .map_err(|e| CliError::bad_input(format!("{}:{e}", args.history.display())))?;
     let checkers = Arc::new(Mutex::new(Checkers::new(check::all_invariants(

@@ -18,15 +18,7 @@ pub const MAX_RESULT_BYTES: u64 = 256 << 20;
 pub fn main(args: MergeArgs) -> Result<u8, CliError> {
     let mut parts = Vec::new();
     for path in &args.results {
-        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        if size > MAX_RESULT_BYTES {
-            return Err(CliError::bad_input(format!(
-                "{}: {size} bytes is larger than the {MAX_RESULT_BYTES}-byte limit",
-                path.display()
-            )));
-        }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| CliError::bad_input(format!("{}: cannot read: {e}", path.display())))?;
+        let text = crate::input::read_text(path, MAX_RESULT_BYTES).map_err(CliError::bad_input)?;
         let part: FuzzResult = serde_json::from_str(&text).map_err(|e| {
             CliError::bad_input(format!(
                 "{}:{}:{}: not a fuzz --json result: {e}",

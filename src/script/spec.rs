@@ -109,17 +109,8 @@ pub const MAX_FILE_BYTES: u64 = 16 << 20;
 /// Reads and validates a script file (`.json` or `.toml`).
 pub fn load(path: &Path) -> Result<Script, ScriptError> {
     let shown = path.display().to_string();
-    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    if size > MAX_FILE_BYTES {
-        return Err(ScriptError {
-            message: format!(
-                "{shown}: {size} bytes is larger than the {MAX_FILE_BYTES}-byte limit"
-            ),
-        });
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| ScriptError {
-        message: format!("{shown}: cannot read: {e}"),
-    })?;
+    let text =
+        crate::input::read_text(path, MAX_FILE_BYTES).map_err(|message| ScriptError { message })?;
     let file = match path.extension().and_then(|e| e.to_str()) {
         Some("json") => parse_json(&shown, &text)?,
         Some("toml") => parse_toml(&shown, &text)?,
