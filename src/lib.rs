@@ -43,6 +43,7 @@ pub mod coordinator;
 pub mod effects;
 pub mod fuzz;
 pub mod history;
+pub mod input;
 pub mod protocol;
 pub mod report;
 pub mod scenario;

@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 /// Runs every checker on a history written by `replay -o DIR` (DIR/history.jsonl) and prints the
-/// same report, verdicts and trace hash as the live run. Exit codes as for `run`.
+/// same report, verdicts and trace hash as the live run. Exit codes as for `run`; exit 2 names
+/// the line of a malformed event, or of one no run can have written (time going back, an offset
+/// beyond every appended entry, a producer or sequence number outside the scenario limits).
 #[derive(clap::Args)]
 pub struct CheckHistoryArgs {
     pub history: PathBuf,
@@ -18,10 +20,13 @@ pub struct CheckHistoryArgs {
     pub json: bool,
 }
 
+/// History files larger than this are refused before they are read (a day-long run's history
+/// is far smaller).
+pub const MAX_HISTORY_BYTES: u64 = 2 << 30;
+
 pub fn main(args: CheckHistoryArgs) -> Result<u8, CliError> {
-    let text = std::fs::read_to_string(&args.history).map_err(|e| {
-        CliError::bad_input(format!("{}: cannot read: {e}", args.history.display()))
-    })?;
+    let text =
+        crate::input::read_text(&args.history, MAX_HISTORY_BYTES).map_err(CliError::bad_input)?;
     let (meta, events) = json::from_jsonl(&text)
         .map_err(|e| CliError::bad_input(format!("{}:{e}", args.history.display())))?;
     let checkers = Arc::new(Mutex::new(Checkers::new(check::all_invariants(

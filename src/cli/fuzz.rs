@@ -12,11 +12,12 @@ use std::sync::Arc;
 pub struct FuzzArgs {
     #[arg(required = true)]
     pub scenarios: Vec<PathBuf>,
-    /// Half-open seed range, e.g. 0..1000.
+    /// Half-open seed range, e.g. 0..1000; at most 10,000,000 runs (seeds × scenarios) in one
+    /// sweep (split a larger one with --shard or into several ranges).
     #[arg(long, value_parser = parse_range)]
     pub seeds: std::ops::Range<u64>,
-    /// Worker threads (default: the machine's cores).
-    #[arg(long)]
+    /// Worker threads, 1 to 256 (default: the machine's cores).
+    #[arg(long, value_parser = parse_jobs)]
     pub jobs: Option<usize>,
     /// Let each seed also draw the fault profile within the scenario's [swarm] bounds.
     #[arg(long)]
@@ -48,6 +49,23 @@ pub fn parse_range(s: &str) -> Result<std::ops::Range<u64>, String> {
     Ok(a..b)
 }
 
+/// The most worker threads `--jobs` may ask for.
+pub const MAX_JOBS: usize = 256;
+
+/// The most runs (seeds × scenarios) one sweep may plan: its work list is built up front.
+pub const MAX_RUNS: u64 = 10_000_000;
+
+pub fn parse_jobs(s: &str) -> Result<usize, String> {
+    let jobs: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of jobs"))?;
+    if jobs == 0 || jobs > MAX_JOBS {
+        return Err(format!("need 1 to {MAX_JOBS} jobs, not {jobs}"));
+    }
+    Ok(jobs)
+}
+
 pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     let (k, n) = s.split_once('/').ok_or("expected K/N, e.g. 2/8")?;
     let k: u64 = k
@@ -65,6 +83,17 @@ pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
 }
 
 pub fn main(args: FuzzArgs) -> Result<u8, CliError> {
+    let seeds = args.seeds.end - args.seeds.start;
+    let runs = seeds.saturating_mul(args.scenarios.len() as u64);
+    if runs > MAX_RUNS {
+        return Err(CliError::bad_input(format!(
+            "--seeds {}..{}: {seeds} seeds × {} scenario(s) is {runs} runs; one sweep runs at most \
+             {MAX_RUNS} (split it into ranges, or across machines with --shard K/N)",
+            args.seeds.start,
+            args.seeds.end,
+            args.scenarios.len()
+        )));
+    }
     let mut scenarios = Vec::new();
     for path in &args.scenarios {
         let s = crate::scenario::load(path).map_err(|e| CliError::bad_input(e.to_string()))?;

@@ -12,11 +12,13 @@ pub struct MergeArgs {
     pub results: Vec<PathBuf>,
 }
 
+/// Result files larger than this are refused before they are read.
+pub const MAX_RESULT_BYTES: u64 = 256 << 20;
+
 pub fn main(args: MergeArgs) -> Result<u8, CliError> {
     let mut parts = Vec::new();
     for path in &args.results {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| CliError::bad_input(format!("{}: cannot read: {e}", path.display())))?;
+        let text = crate::input::read_text(path, MAX_RESULT_BYTES).map_err(CliError::bad_input)?;
         let part: FuzzResult = serde_json::from_str(&text).map_err(|e| {
             CliError::bad_input(format!(
                 "{}:{}:{}: not a fuzz --json result: {e}",

@@ -3,7 +3,8 @@
 use super::FuzzResult;
 
 /// Merges shard results: runs and simulated time add up, failures are the sorted union, wall
-/// time is the longest shard's (they ran side by side).
+/// time is the longest shard's (they ran side by side). Sums saturate: a hand-edited result
+/// with absurd counts merges to `u64::MAX`, never an overflow.
 pub fn merge(parts: &[FuzzResult]) -> FuzzResult {
     let mut failures: Vec<_> = parts
         .iter()
@@ -18,10 +19,10 @@ pub fn merge(parts: &[FuzzResult]) -> FuzzResult {
     expected.sort();
     expected.dedup();
     FuzzResult {
-        runs: parts.iter().map(|p| p.runs).sum(),
+        runs: parts.iter().fold(0, |sum, p| sum.saturating_add(p.runs)),
         failures,
         expected,
         wall_ms: parts.iter().map(|p| p.wall_ms).max().unwrap_or(0),
-        sim_ms: parts.iter().map(|p| p.sim_ms).sum(),
+        sim_ms: parts.iter().fold(0, |sum, p| sum.saturating_add(p.sim_ms)),
     }
 }

@@ -90,7 +90,9 @@ pub fn to_jsonl(meta: &Meta, events: &[Event]) -> String {
     out
 }
 
-/// Parses a history file; errors name the line.
+/// Parses a history file; errors name the line. A history no run can have written (time going
+/// back, offsets beyond what it appends, values outside the limits: see [`super::plausible`])
+/// is refused too.
 pub fn from_jsonl(text: &str) -> Result<(Meta, Vec<Event>), String> {
     let mut lines = text
         .lines()
@@ -102,6 +104,7 @@ pub fn from_jsonl(text: &str) -> Result<(Meta, Vec<Event>), String> {
     let header: Header =
         serde_json::from_str(first).map_err(|e| format!("line 1: not a history header: {e}"))?;
     let mut events = Vec::new();
+    let mut numbers = Vec::new();
     for (i, l) in lines {
         let line: Line = serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1))?;
         let node: NodeId = line
@@ -113,6 +116,8 @@ pub fn from_jsonl(text: &str) -> Result<(Meta, Vec<Event>), String> {
             node,
             kind: line.event,
         });
+        numbers.push(i + 1);
     }
+    super::plausible::check(header.meta.end_us, &events, &numbers)?;
     Ok((header.meta, events))
 }

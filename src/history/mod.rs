@@ -8,6 +8,7 @@
 pub mod compact;
 pub mod event;
 pub mod json;
+pub mod plausible;
 pub mod wall;
 
 pub use event::{Event, EventKind, TruncateReason};

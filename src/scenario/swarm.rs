@@ -6,6 +6,10 @@
 //! or one-way), duration. Every crash is followed by a restart within the bound, so the cluster
 //! can converge. The result is an ordinary scenario: it is printed with failures and can be
 //! written out and run like any other.
+//!
+//! `validate::swarm` bounds `[swarm]` so that every draw is valid again: at most half of
+//! `MAX_FAULTS` faults (each crash brings its restart), gaps and durations within a day; the
+//! arithmetic here saturates besides.
 
 use super::load::{from_str, ValidScenario};
 use super::model::{CrashMode, FaultKind, FaultSpec, Scenario};
@@ -82,11 +86,12 @@ fn draw_faults(spec: &Scenario, rng: &mut ChaCha8Rng) -> Vec<FaultSpec> {
         }
     }
     let count = rng.gen_range(0..=sw.max_faults);
-    let horizon = spec.duration_ms.saturating_sub(1).max(1);
+    // The last millisecond a fault may fire at (`at_ms < duration_ms`).
+    let horizon = spec.duration_ms.saturating_sub(1);
     // Dense or sparse, per seed: the mean gap between faults.
     let mean_gap = (horizon / (u64::from(count) + 1)).max(sw.min_gap_ms.max(1));
     let mean_gap = if rng.gen_bool(0.3) {
-        sw.min_gap_ms.max(1) * rng.gen_range(1..=10)
+        sw.min_gap_ms.max(1).saturating_mul(rng.gen_range(1..=10))
     } else {
         mean_gap
     };
@@ -109,7 +114,9 @@ fn draw_faults(spec: &Scenario, rng: &mut ChaCha8Rng) -> Vec<FaultSpec> {
         }
         let kind = *kinds.choose(rng).expect("non-empty");
         faults.extend(draw_one(spec, rng, kind, t, horizon, &mut budget));
-        t += sw.min_gap_ms + rng.gen_range(0..=mean_gap * 2);
+        t = t
+            .saturating_add(sw.min_gap_ms)
+            .saturating_add(rng.gen_range(0..=mean_gap.saturating_mul(2)));
     }
     faults.sort_by_key(|f| f.at_ms);
     faults

@@ -25,6 +25,8 @@ pub mod limits {
     pub const MAX_LATENCY_MS: u64 = 60_000;
     pub const MAX_EVENTS: u64 = 1_000_000_000;
     pub const MAX_TIMEOUT_MS: u64 = 24 * 3600 * 1000;
+    /// Records one fetch or poll may return (`max.poll.records`, the follower's fetch size).
+    pub const MAX_RECORDS_PER_FETCH: u32 = 1_000_000;
 }
 use limits::*;
 
@@ -36,6 +38,19 @@ fn ensure(ok: bool, path: FieldPath, msg: impl FnOnce() -> String) -> Check {
     } else {
         Err((path, msg()))
     }
+}
+
+/// A delay that may be 0 (none), at most [`MAX_TIMEOUT_MS`].
+fn at_most_ms(v: u64, path: FieldPath) -> Check {
+    ensure(v <= MAX_TIMEOUT_MS, path, || {
+        format!("must be between 0 and {MAX_TIMEOUT_MS} ms, not {v}")
+    })
+}
+
+fn records_per_fetch(v: u32, path: FieldPath) -> Check {
+    ensure((1..=MAX_RECORDS_PER_FETCH).contains(&v), path, || {
+        format!("must be between 1 and {MAX_RECORDS_PER_FETCH}, not {v}")
+    })
 }
 
 fn positive_ms(v: u64, path: FieldPath) -> Check {
@@ -75,15 +90,48 @@ pub fn validate(s: &Scenario) -> Check {
         FieldPath::key("limits").field("max_events"),
         || format!("must be between 1 and {MAX_EVENTS}"),
     )?;
+    swarm(&s.swarm)
+}
+
+/// The `[swarm]` bounds: whatever a seed draws within them must again be a valid scenario (at
+/// most [`MAX_FAULTS`] faults, each crash with its restart; times that cannot overflow).
+fn swarm(sw: &SwarmConfig) -> Check {
+    let at = FieldPath::key("swarm");
+    let max_faults = MAX_FAULTS / 2;
     ensure(
-        s.swarm.max_faults as usize <= MAX_FAULTS,
-        FieldPath::key("swarm").field("max_faults"),
-        || format!("at most {MAX_FAULTS}"),
+        sw.max_faults as usize <= max_faults,
+        at.field("max_faults"),
+        || {
+            format!(
+                "must be at most {max_faults} (each crash brings its restart; {MAX_FAULTS} \
+                 faults in all), not {}",
+                sw.max_faults
+            )
+        },
     )?;
-    positive_ms(
-        s.swarm.max_fault_duration_ms,
-        FieldPath::key("swarm").field("max_fault_duration_ms"),
-    )
+    positive_ms(sw.max_fault_duration_ms, at.field("max_fault_duration_ms"))?;
+    ensure(
+        sw.min_gap_ms <= MAX_DURATION_MS,
+        at.field("min_gap_ms"),
+        || {
+            format!(
+                "must be between 0 and {MAX_DURATION_MS} ms (the longest run), not {}",
+                sw.min_gap_ms
+            )
+        },
+    )?;
+    for (i, kind) in sw.kinds.iter().enumerate() {
+        let name = match kind {
+            FaultKind::Heal => "heal",
+            FaultKind::Restart => "restart",
+            _ => continue,
+        };
+        return Err((
+            at.field("kinds").at(i),
+            format!("`{name}` is not drawn: heals and restarts come with the other faults"),
+        ));
+    }
+    Ok(())
 }
 
 fn cluster(c: &ClusterConfig) -> Check {
@@ -108,15 +156,35 @@ fn cluster(c: &ClusterConfig) -> Check {
     ] {
         positive_ms(v, at.field(name))?;
     }
+    for (name, v) in [
+        ("replica_fetch_wait_max_ms", c.replica_fetch_wait_max_ms),
+        (
+            "group_initial_rebalance_delay_ms",
+            c.group_initial_rebalance_delay_ms,
+        ),
+        (
+            "group_min_session_timeout_ms",
+            c.group_min_session_timeout_ms,
+        ),
+        ("coordinator_load_base_ms", c.coordinator_load_base_ms),
+    ] {
+        at_most_ms(v, at.field(name))?;
+    }
+    positive_ms(
+        c.group_max_session_timeout_ms,
+        at.field("group_max_session_timeout_ms"),
+    )?;
+    ensure(c.group_max_size >= 1, at.field("group_max_size"), || {
+        "must be at least 1".into()
+    })?;
     ensure(
         c.broker_heartbeat_interval_ms < c.broker_session_timeout_ms,
         at.field("broker_heartbeat_interval_ms"),
         || "must be shorter than broker_session_timeout_ms".into(),
     )?;
-    ensure(
-        c.replica_fetch_max_records >= 1,
+    records_per_fetch(
+        c.replica_fetch_max_records,
         at.field("replica_fetch_max_records"),
-        || "must be at least 1".into(),
     )?;
     ensure(
         c.offsets_topic_num_partitions >= 1 && c.offsets_topic_num_partitions <= 1000,
@@ -246,11 +314,17 @@ fn producers(s: &Scenario) -> Check {
         ensure(p.linger_ms <= MAX_LATENCY_MS, at.field("linger_ms"), || {
             format!("at most {MAX_LATENCY_MS} ms")
         })?;
+        at_most_ms(p.retry_backoff_ms, at.field("retry_backoff_ms"))?;
         positive_ms(p.request_timeout_ms, at.field("request_timeout_ms"))?;
         positive_ms(p.delivery_timeout_ms, at.field("delivery_timeout_ms"))?;
         ensure(p.start_ms < s.duration_ms, at.field("start_ms"), || {
             "must be before duration_ms".into()
         })?;
+        if let Some(stop) = p.stop_ms {
+            ensure(stop >= p.start_ms, at.field("stop_ms"), || {
+                format!("must not be before start_ms ({})", p.start_ms)
+            })?;
+        }
         let stop = p.stop_ms.unwrap_or(s.duration_ms).min(s.duration_ms);
         records += p.rate_per_s * (stop.saturating_sub(p.start_ms)) as f64 / 1000.0;
     }
@@ -291,11 +365,7 @@ fn readers(s: &Scenario) -> Check {
                 })?;
             }
         }
-        ensure(
-            r.max_poll_records >= 1,
-            at.field("max_poll_records"),
-            || "must be at least 1".into(),
-        )?;
+        records_per_fetch(r.max_poll_records, at.field("max_poll_records"))?;
         ensure(
             r.fetch_max_wait_ms <= MAX_LATENCY_MS,
             at.field("fetch_max_wait_ms"),
@@ -352,10 +422,11 @@ fn groups(s: &Scenario) -> Check {
             at.field("auto_commit_interval_ms"),
         )?;
         positive_ms(g.request_timeout_ms, at.field("request_timeout_ms"))?;
+        records_per_fetch(g.max_poll_records, at.field("max_poll_records"))?;
         ensure(
-            g.max_poll_records >= 1,
-            at.field("max_poll_records"),
-            || "must be at least 1".into(),
+            g.fetch_max_wait_ms <= MAX_LATENCY_MS,
+            at.field("fetch_max_wait_ms"),
+            || format!("at most {MAX_LATENCY_MS} ms"),
         )?;
         ensure(
             g.processing_ms_per_record.is_finite()

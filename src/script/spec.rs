@@ -103,12 +103,14 @@ pub struct Script {
     pub steps: Vec<Step>,
 }
 
+/// Script files larger than this are refused before they are read.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
 /// Reads and validates a script file (`.json` or `.toml`).
 pub fn load(path: &Path) -> Result<Script, ScriptError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScriptError {
-        message: format!("{shown}: cannot read: {e}"),
-    })?;
+    let text =
+        crate::input::read_text(path, MAX_FILE_BYTES).map_err(|message| ScriptError { message })?;
     let file = match path.extension().and_then(|e| e.to_str()) {
         Some("json") => parse_json(&shown, &text)?,
         Some("toml") => parse_toml(&shown, &text)?,
@@ -184,6 +186,13 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 type Located = (String, String);
 
+/// The latest simulated time a step may be at: a year (offset expiry needs days).
+pub const MAX_AT_MS: u64 = 365 * 24 * 3600 * 1000;
+
+/// How often the periodic offsets-expiration check may fire before the last step: time passes
+/// by firing every timer, so this bounds the run.
+pub const MAX_PERIODIC_CHECKS: u64 = 1_000_000;
+
 fn validate(shown: &str, file: ScriptFile) -> Result<Script, Located> {
     match file.protocol.as_deref().unwrap_or("classic") {
         "classic" => {}
@@ -226,6 +235,12 @@ fn validate(shown: &str, file: ScriptFile) -> Result<Script, Located> {
                 ),
             ));
         }
+        if spec.at_ms > MAX_AT_MS {
+            return Err((
+                format!("{at}.at_ms"),
+                format!("at most {MAX_AT_MS} ms (a year), not {}", spec.at_ms),
+            ));
+        }
         last_at = spec.at_ms;
         let step = validate_step(&at, spec, &file.defaults, &ids)?;
         if let Some(id) = &step.id {
@@ -235,6 +250,17 @@ fn validate(shown: &str, file: ScriptFile) -> Result<Script, Located> {
             }
         }
         steps.push(step);
+    }
+    let interval = config.offsets_retention_check_interval_ms.max(1);
+    if last_at / interval > MAX_PERIODIC_CHECKS {
+        return Err((
+            "config.offsets.retention.check.interval.ms".into(),
+            format!(
+                "{interval} ms would fire the offsets-expiration check {} times before the last \
+                 step (at {last_at} ms); at most {MAX_PERIODIC_CHECKS}",
+                last_at / interval
+            ),
+        ));
     }
     Ok(Script {
         path: shown.to_string(),
@@ -415,12 +441,22 @@ fn config_from(config: &BTreeMap<String, Value>) -> Result<CoordinatorConfig, Lo
         match key.as_str() {
             "group.min.session.timeout.ms" => c.group_min_session_timeout_ms = small()?,
             "group.max.session.timeout.ms" => c.group_max_session_timeout_ms = small()?,
-            "group.initial.rebalance.delay.ms" => c.group_initial_rebalance_delay_ms = int()?,
-            "group.max.size" => c.group_max_size = int()? as usize,
-            "offset.metadata.max.bytes" => c.offset_metadata_max_bytes = int()? as usize,
-            "offsets.retention.minutes" => c.offsets_retention_ms = int()?.saturating_mul(60_000),
-            "offsets.retention.check.interval.ms" => c.offsets_retention_check_interval_ms = int()?,
-            "group.new.member.join.timeout.ms" => c.new_member_join_timeout_ms = int()?,
+            // Kafka's INT configs are refused past i32::MAX, as Kafka's ConfigDef does; the
+            // one LONG (the check interval) within a step's time bound.
+            "group.initial.rebalance.delay.ms" => {
+                c.group_initial_rebalance_delay_ms = small()? as u64
+            }
+            "group.max.size" => c.group_max_size = small()? as usize,
+            "offset.metadata.max.bytes" => c.offset_metadata_max_bytes = small()? as usize,
+            "offsets.retention.minutes" => c.offsets_retention_ms = small()? as u64 * 60_000,
+            "offsets.retention.check.interval.ms" => {
+                let v = int()?;
+                if v == 0 || v > MAX_AT_MS {
+                    return Err((at, format!("must be between 1 and {MAX_AT_MS}, not {v}")));
+                }
+                c.offsets_retention_check_interval_ms = v
+            }
+            "group.new.member.join.timeout.ms" => c.new_member_join_timeout_ms = small()? as u64,
             "commit_ignores_generation" => {
                 c.commit_ignores_generation = value
                     .as_bool()
