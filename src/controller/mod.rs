@@ -18,8 +18,11 @@
 //!   the ISR when fenced so the partition can come back, and no restart is called unclean.
 //! * Every leader change bumps the leader epoch; every change bumps the partition epoch.
 //! * AlterPartition is accepted only from the current leader in the current leader epoch and
-//!   partition epoch (else FENCED_LEADER_EPOCH / INVALID_UPDATE_VERSION), and may only add
-//!   unfenced replicas (else INELIGIBLE_REPLICA).
+//!   partition epoch (else FENCED_LEADER_EPOCH / INVALID_UPDATE_VERSION), and every member of the
+//!   new ISR must be registered, unfenced and (KIP-903, Kafka 3.5) of the broker epoch the
+//!   leader saw in its fetches, else INELIGIBLE_REPLICA: an AlterPartition sent before a
+//!   follower restarted cannot admit the new incarnation, which may have lost its log. With the
+//!   `isr_ignores_broker_epoch` switch the leader names no epochs (KAFKA-14139).
 //!
 //! What survives a crash is the metadata log ([`ControllerDisk`]); a restarted controller replays
 //! it and gives every broker a fresh session.
@@ -522,6 +525,31 @@ impl Controller {
         }
     }
 
+    /// Kafka's `ReplicationControlManager.ineligibleReplicasForIsr`: every member of a proposed
+    /// ISR must be registered and unfenced (kafkasim fences a broker in controlled shutdown at
+    /// once, so "shutting down" is "fenced" here), and, when the leader names a broker epoch
+    /// (KIP-903), that must be the epoch the broker is registered with now: a follower that
+    /// restarted since the leader saw it fetch may have lost what it fetched. Each ineligible
+    /// member is returned with the reason Kafka logs.
+    fn ineligible_replicas_for_isr(&self, isr: &[BrokerState]) -> Vec<(BrokerId, &'static str)> {
+        isr.iter()
+            .filter_map(|b| {
+                let why = match self.brokers.get(&b.broker_id) {
+                    None => "not registered",
+                    Some(reg) if reg.fenced => "fenced",
+                    Some(reg) if b.broker_epoch.is_some_and(|e| e != reg.incarnation) => {
+                        "broker epoch mismatch"
+                    }
+                    Some(_) => return None,
+                };
+                Some((b.broker_id, why))
+            })
+            .collect()
+    }
+
+    /// AlterPartition (Kafka's `alterPartition`): the epochs fence stale leaders and stale
+    /// proposals; then, as `validateAlterPartitionData` does, the ISR must be replicas, hold the
+    /// leader, and name only eligible brokers.
     fn handle_alter_partition(
         &mut self,
         req: AlterPartitionRequest,
@@ -551,22 +579,22 @@ impl Controller {
         if req.partition_epoch != current.partition_epoch {
             return error(ErrorCode::InvalidUpdateVersion);
         }
-        if !req.new_isr.contains(&req.broker) {
+        let new_isr = req.new_isr();
+        if !valid_isr(&current.replicas, &new_isr) || !new_isr.contains(&req.broker) {
             return error(ErrorCode::InvalidRequest);
         }
-        let added_ineligible = req.new_isr.iter().any(|b| {
-            !current.isr.contains(b) && (!self.is_live(*b) || !current.replicas.contains(b))
-        });
-        if added_ineligible {
+        let ineligible = self.ineligible_replicas_for_isr(&req.new_isr_with_epochs);
+        if !ineligible.is_empty() {
+            tracing::debug!(tp = %req.tp, ?ineligible, "AlterPartition names ineligible replicas");
             return error(ErrorCode::IneligibleReplica);
         }
         let mut state = current;
         if self.elr_enabled() {
             let before = state.clone();
-            self.change_isr(&mut state, req.new_isr, None);
+            self.change_isr(&mut state, new_isr, None);
             self.note_last_known_leader(&before, &mut state);
         } else {
-            state.isr = req.new_isr;
+            state.isr = new_isr;
         }
         state.partition_epoch += 1;
         self.commit_partition(
@@ -580,6 +608,12 @@ impl Controller {
             state: Some(state),
         }
     }
+}
+
+/// Kafka's `Replicas.validateIsr`: every member is a replica, none twice.
+fn valid_isr(replicas: &[BrokerId], isr: &[BrokerId]) -> bool {
+    isr.iter().all(|b| replicas.contains(b))
+        && isr.iter().enumerate().all(|(i, b)| !isr[..i].contains(b))
 }
 
 #[cfg(test)]
@@ -612,6 +646,17 @@ mod tests {
 
     fn tp() -> TopicPartition {
         TopicPartition::new("t", 0)
+    }
+
+    /// A proposed ISR whose members are all of incarnation 0.
+    fn isr_of(brokers: &[BrokerId]) -> Vec<BrokerState> {
+        brokers
+            .iter()
+            .map(|b| BrokerState {
+                broker_id: *b,
+                broker_epoch: Some(0),
+            })
+            .collect()
     }
 
     fn heartbeat(
@@ -719,7 +764,7 @@ mod tests {
             tp: tp(),
             leader_epoch: 0,
             partition_epoch: pe,
-            new_isr: vec![1, 3],
+            new_isr_with_epochs: isr_of(&[1, 3]),
         };
         assert_eq!(
             c.handle_alter_partition(req, &mut out).error,
@@ -781,7 +826,7 @@ mod tests {
             tp: tp(),
             leader_epoch,
             partition_epoch,
-            new_isr: isr,
+            new_isr_with_epochs: isr_of(&isr),
         };
         assert_eq!(
             c.handle_alter_partition(req(0, 0, vec![1, 2]), &mut out)
