@@ -14,6 +14,8 @@ pub mod leader;
 pub mod log;
 pub mod metadata;
 pub mod replica;
+#[cfg(test)]
+mod tests;
 
 use crate::effects::Effects;
 use crate::history::{EventKind, TruncateReason};

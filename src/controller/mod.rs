@@ -773,6 +773,102 @@ mod tests {
         assert_eq!(state(&c), (Some(1), vec![1, 3], vec![], vec![]));
     }
 
+    /// An AlterPartition from b1 (leader epoch 0) proposing `isr` at the current partition epoch.
+    fn alter(c: &mut Controller, isr: Vec<BrokerState>, out: &mut Effects) -> ErrorCode {
+        let req = AlterPartitionRequest {
+            broker: 1,
+            incarnation: 0,
+            tp: tp(),
+            leader_epoch: 0,
+            partition_epoch: c.partition(&tp()).unwrap().partition_epoch,
+            new_isr_with_epochs: isr,
+        };
+        c.handle_alter_partition(req, out).error
+    }
+
+    fn with_b3(b3: Option<u64>) -> Vec<BrokerState> {
+        let mut isr = isr_of(&[1, 2]);
+        isr.push(BrokerState {
+            broker_id: 3,
+            broker_epoch: b3,
+        });
+        isr
+    }
+
+    /// b3 left the ISR, lost power and registered again as incarnation 1 (unfenced).
+    fn b3_restarted() -> (Controller, Effects) {
+        let (mut c, mut out) = controller(false);
+        c.fence(3, "test", &mut out);
+        restart_heartbeat(&mut c, 10, 3, 1, None, &mut out);
+        restart_heartbeat(&mut c, 20, 3, 1, None, &mut out);
+        assert!(c.is_live(3));
+        (c, out)
+    }
+
+    #[test]
+    fn kip903_a_stale_broker_epoch_is_ineligible_and_the_current_one_is_admitted() {
+        let (mut c, mut out) = b3_restarted();
+        let pe = c.partition(&tp()).unwrap().partition_epoch;
+        // The leader saw incarnation 0 catch up; incarnation 1 may have lost what it fetched.
+        assert_eq!(
+            alter(&mut c, with_b3(Some(0)), &mut out),
+            ErrorCode::IneligibleReplica
+        );
+        let s = c.partition(&tp()).unwrap();
+        assert_eq!((s.isr.clone(), s.partition_epoch), (vec![1, 2], pe));
+        assert_eq!(
+            c.ineligible_replicas_for_isr(&with_b3(Some(0))),
+            vec![(3, "broker epoch mismatch")]
+        );
+        assert_eq!(alter(&mut c, with_b3(Some(1)), &mut out), ErrorCode::None);
+        assert_eq!(c.partition(&tp()).unwrap().isr, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn before_kip903_a_request_without_epochs_is_checked_for_liveness_only() {
+        // A pre-KIP-903 leader names no epochs (Kafka's -1): the stale proposal is admitted.
+        let (mut c, mut out) = b3_restarted();
+        assert_eq!(alter(&mut c, with_b3(None), &mut out), ErrorCode::None);
+        assert_eq!(c.partition(&tp()).unwrap().isr, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn kip903_fenced_shutting_down_and_unregistered_brokers_are_ineligible() {
+        let (mut c, mut out) = controller(false);
+        c.fence(3, "test", &mut out);
+        assert_eq!(
+            alter(&mut c, with_b3(Some(0)), &mut out),
+            ErrorCode::IneligibleReplica
+        );
+        // b2 asks for a controlled shutdown: it is fenced at once and leaves the ISR.
+        let req = BrokerHeartbeatRequest {
+            broker: 2,
+            incarnation: 0,
+            metadata_offset: c.log.len() as u64,
+            want_shutdown: true,
+            previous_incarnation: None,
+        };
+        c.handle_heartbeat(30, req, &mut out);
+        assert_eq!(c.partition(&tp()).unwrap().isr, vec![1]);
+        assert_eq!(
+            alter(&mut c, isr_of(&[1, 2]), &mut out),
+            ErrorCode::IneligibleReplica
+        );
+        assert_eq!(
+            c.ineligible_replicas_for_isr(&isr_of(&[1, 2, 3, 9])),
+            vec![(2, "fenced"), (3, "fenced"), (9, "not registered")]
+        );
+        // A member that is no replica, or twice in the list, is an invalid request.
+        assert_eq!(
+            alter(&mut c, isr_of(&[1, 9]), &mut out),
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            alter(&mut c, isr_of(&[1, 1]), &mut out),
+            ErrorCode::InvalidRequest
+        );
+    }
+
     #[test]
     fn session_expiry_fences_the_leader_and_elects_from_isr() {
         let (mut c, mut out) = controller(false);
