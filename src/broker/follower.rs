@@ -80,7 +80,10 @@ impl Broker {
         for (leader, partitions) in by_leader {
             tracing::debug!(broker = self.id, leader, n = partitions.len(), "fetch sent");
             let req = FetchRequest {
-                replica_id: Some(self.id),
+                replica_state: Some(ReplicaState {
+                    replica_id: self.id,
+                    replica_epoch: self.incarnation,
+                }),
                 max_wait_ms: self.cfg.cluster.replica_fetch_wait_max_ms,
                 max_records: self.cfg.cluster.replica_fetch_max_records,
                 partitions,

@@ -248,12 +248,19 @@ impl Broker {
         req: FetchRequest,
         out: &mut Effects,
     ) {
-        if let Some(follower) = req.replica_id {
+        let mut stale = Vec::new();
+        if let Some(follower) = req.replica_state {
             for p in &req.partitions {
-                self.note_follower_fetch(now, follower, p, out);
+                if !self.note_follower_fetch(now, follower, p, out) {
+                    stale.push(p.tp.clone());
+                }
             }
         }
-        let resp = self.read_fetch(&req);
+        let mut resp = self.read_fetch(&req);
+        for p in resp.partitions.iter_mut().filter(|p| stale.contains(&p.tp)) {
+            p.error = ErrorCode::NotLeaderOrFollower;
+            p.entries.clear();
+        }
         let has_data = resp
             .partitions
             .iter()
@@ -283,27 +290,37 @@ impl Broker {
         );
     }
 
-    /// Updates the follower's progress, then maybe the high watermark and the ISR.
+    /// Updates the follower's progress, then maybe the high watermark and the ISR. Returns false
+    /// when the fetch came from an incarnation older than the one the metadata registers
+    /// (KIP-903, Kafka's `Replica.updateFetchStateOrThrow`): its progress is not recorded, and
+    /// the partition is answered NOT_LEADER_OR_FOLLOWER.
     fn note_follower_fetch(
         &mut self,
         now: Millis,
-        follower: BrokerId,
+        follower: ReplicaState,
         p: &FetchPartition,
         out: &mut Effects,
-    ) {
+    ) -> bool {
+        let check_epoch = !self.cfg.switches.isr_ignores_broker_epoch;
+        let registered = self.metadata.broker_epochs.get(&follower.replica_id);
+        if check_epoch && registered.is_some_and(|e| *e > follower.replica_epoch) {
+            return false;
+        }
         let Some(r) = self.replicas.get_mut(&p.tp) else {
-            return;
+            return true;
         };
         if !r.is_leader()
             || p.current_leader_epoch != r.leader_epoch
             || p.fetch_offset > r.log.log_end_offset()
         {
-            return;
+            return true;
         }
-        r.record_follower_fetch(now, follower, p.fetch_offset);
+        let id = follower.replica_id;
+        r.record_follower_fetch(now, id, p.fetch_offset, Some(follower.replica_epoch));
         let tp = p.tp.clone();
-        self.maybe_expand_isr(now, &tp, follower, out);
+        self.maybe_expand_isr(now, &tp, id, out);
         self.maybe_advance_hw(now, &tp, out);
+        true
     }
 
     /// Reads what a fetch may see right now.
@@ -373,11 +390,12 @@ impl Broker {
             resp.error = ErrorCode::OffsetOutOfRange;
             return (resp, None);
         }
-        let visible = if req.replica_id.is_some() || self.cfg.switches.fetch_beyond_high_watermark {
-            r.log.log_end_offset()
-        } else {
-            r.high_watermark
-        };
+        let visible =
+            if req.replica_state.is_some() || self.cfg.switches.fetch_beyond_high_watermark {
+                r.log.log_end_offset()
+            } else {
+                r.high_watermark
+            };
         (resp, Some((p.fetch_offset, visible)))
     }
 
@@ -509,7 +527,9 @@ impl Broker {
         }
     }
 
-    /// Kafka's `maybeExpandIsr`: a caught-up follower that is not fenced joins the ISR.
+    /// Kafka's `maybeExpandIsr`: a caught-up follower joins the ISR if it is eligible
+    /// (`canAddReplicaToIsr`: unfenced and, under KIP-903, fetching as the incarnation the
+    /// metadata registers).
     fn maybe_expand_isr(
         &mut self,
         now: Millis,
@@ -517,9 +537,6 @@ impl Broker {
         follower: BrokerId,
         out: &mut Effects,
     ) {
-        if self.metadata.fenced.contains(&follower) {
-            return;
-        }
         let Some(r) = self.replicas.get(tp) else {
             return;
         };
@@ -527,16 +544,66 @@ impl Broker {
         if l.pending.is_some() || !r.follower_may_join_isr(follower) {
             return;
         }
+        let fetched_epoch = l.followers.get(&follower).and_then(|p| p.broker_epoch);
+        let check_epoch = !self.cfg.switches.isr_ignores_broker_epoch;
+        if !self
+            .metadata
+            .is_replica_isr_eligible(follower, fetched_epoch, check_epoch)
+        {
+            return;
+        }
         let mut new_isr = l.isr.clone();
         new_isr.push(follower);
         self.send_alter_partition(now, tp, new_isr, out);
     }
 
+    /// Proposes `new_isr`, each member with the broker epoch of its latest fetch (Kafka's
+    /// `prepareIsrExpand` / `prepareIsrShrink` with `addBrokerEpochToIsr`).
     pub(super) fn send_alter_partition(
         &mut self,
         now: Millis,
         tp: &TopicPartition,
         new_isr: Vec<BrokerId>,
+        out: &mut Effects,
+    ) {
+        let Some(l) = self.replicas.get(tp).and_then(|r| r.leader_state()) else {
+            return;
+        };
+        let with_epochs = new_isr
+            .iter()
+            .map(|b| BrokerState {
+                broker_id: *b,
+                broker_epoch: self.broker_epoch_to_send(*b, l),
+            })
+            .collect();
+        self.send_alter_partition_with_epochs(now, tp, with_epochs, out);
+    }
+
+    /// Kafka's `addBrokerEpochToIsr` for one member: the leader's own epoch, else the one the
+    /// member's latest fetch carried (`-1`, here `None`, while it has not fetched in this leader
+    /// epoch: the controller bumps the partition epoch if it restarts meanwhile). Pre-KIP-903
+    /// requests carry none.
+    fn broker_epoch_to_send(
+        &self,
+        broker: BrokerId,
+        l: &super::replica::LeaderState,
+    ) -> Option<u64> {
+        if self.cfg.switches.isr_ignores_broker_epoch {
+            None
+        } else if broker == self.id {
+            Some(self.incarnation)
+        } else {
+            l.followers.get(&broker).and_then(|p| p.broker_epoch)
+        }
+    }
+
+    /// Sends AlterPartition for exactly `new_isr_with_epochs` (a retry sends what it sent before)
+    /// and marks it pending.
+    pub(super) fn send_alter_partition_with_epochs(
+        &mut self,
+        now: Millis,
+        tp: &TopicPartition,
+        new_isr_with_epochs: Vec<BrokerState>,
         out: &mut Effects,
     ) {
         let Some(r) = self.replicas.get(tp) else {
@@ -549,7 +616,7 @@ impl Broker {
             tp: tp.clone(),
             leader_epoch: r.leader_epoch,
             partition_epoch: l.partition_epoch,
-            new_isr: new_isr.clone(),
+            new_isr_with_epochs: new_isr_with_epochs.clone(),
         };
         let corr = self.send_request(
             now,
@@ -560,7 +627,7 @@ impl Broker {
         );
         if let Some(l) = self.replicas.get_mut(tp).and_then(|r| r.leader_state_mut()) {
             l.pending = Some(super::replica::PendingIsr {
-                new_isr,
+                new_isr_with_epochs,
                 correlation_id: corr,
             });
         }
@@ -588,7 +655,10 @@ impl Broker {
         // Kafka's `handleAlterPartitionError`: INVALID_UPDATE_VERSION and a fenced or unknown
         // leader epoch mean the partition moved on, possibly by an earlier try of this very
         // change, so the pending ISR stays until the controller's metadata says what happened
-        // (it will: a newer partition state exists). Any other answer settles it.
+        // (it will: a newer partition state exists). Any other answer settles it; in particular
+        // INELIGIBLE_REPLICA (a member fenced, shutting down, or of another incarnation, KIP-903)
+        // says the partition epoch is current and nothing was applied, so the leader goes back
+        // to the committed ISR, and the high watermark stops waiting for the rejected follower.
         let moved_on = matches!(
             resp.error,
             ErrorCode::InvalidUpdateVersion

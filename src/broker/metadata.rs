@@ -11,6 +11,9 @@ pub struct MetadataImage {
     pub next_offset: u64,
     pub partitions: BTreeMap<TopicPartition, PartitionState>,
     pub fenced: BTreeSet<BrokerId>,
+    /// Each broker's registered incarnation: KRaft's broker epoch, as `KRaftMetadataCache`'s
+    /// `getAliveBrokerEpoch` gives it.
+    pub broker_epochs: BTreeMap<BrokerId, u64>,
 }
 
 impl MetadataImage {
@@ -27,7 +30,12 @@ impl MetadataImage {
             }
             self.next_offset += 1;
             match record {
-                MetadataRecord::RegisterBroker { .. } => {}
+                MetadataRecord::RegisterBroker {
+                    broker,
+                    incarnation,
+                } => {
+                    self.broker_epochs.insert(*broker, *incarnation);
+                }
                 MetadataRecord::FenceBroker { broker } => {
                     self.fenced.insert(*broker);
                 }
@@ -41,6 +49,26 @@ impl MetadataImage {
             }
         }
         changed
+    }
+
+    /// Kafka's `Partition.isReplicaIsrEligible` (KRaft): `broker` may join an ISR when it is not
+    /// fenced (kafkasim fences a broker in controlled shutdown at once, so that covers
+    /// `isBrokerShuttingDown` too) and, under KIP-903, when `fetched_epoch`, the broker epoch of
+    /// its latest fetch, is the one it is registered with (`isBrokerEpochIsrEligible`).
+    pub fn is_replica_isr_eligible(
+        &self,
+        broker: BrokerId,
+        fetched_epoch: Option<u64>,
+        check_epoch: bool,
+    ) -> bool {
+        if self.fenced.contains(&broker) {
+            return false;
+        }
+        !check_epoch
+            || matches!(
+                (fetched_epoch, self.broker_epochs.get(&broker)),
+                (Some(fetched), Some(registered)) if fetched == *registered
+            )
     }
 
     /// Unfenced brokers among `candidates`.

@@ -14,6 +14,8 @@ pub mod leader;
 pub mod log;
 pub mod metadata;
 pub mod replica;
+#[cfg(test)]
+mod tests;
 
 use crate::effects::Effects;
 use crate::history::{EventKind, TruncateReason};
@@ -434,15 +436,17 @@ impl Broker {
                 // Kafka's AlterPartitionManager sends again until it hears back, and the pending
                 // ISR stays meanwhile: the controller may already have committed it, so the high
                 // watermark must keep counting the follower being admitted.
+                // The retry sends the same ISR with the same broker epochs (Kafka's
+                // `sentLeaderAndIsr`), not the epochs of fetches since.
                 let retry = self
                     .replicas
                     .get(&tp)
                     .and_then(|r| r.leader_state())
                     .and_then(|l| l.pending.as_ref())
                     .filter(|p| p.correlation_id == corr)
-                    .map(|p| p.new_isr.clone());
+                    .map(|p| p.new_isr_with_epochs.clone());
                 if let Some(new_isr) = retry {
-                    self.send_alter_partition(now, &tp, new_isr, out);
+                    self.send_alter_partition_with_epochs(now, &tp, new_isr, out);
                 }
             }
             Inflight::Fetch(leader) => {

@@ -15,6 +15,7 @@
 //! `min(leader's high watermark, own log end offset)`.
 
 use super::log::PartitionLog;
+use crate::protocol::message::BrokerState;
 use crate::protocol::{BrokerId, LeaderEpoch, Millis, TopicPartition, NO_EPOCH};
 use crate::scenario::ProtocolSwitches;
 use std::collections::BTreeMap;
@@ -28,13 +29,25 @@ pub struct FollowerProgress {
     /// Time and leader LEO of the previous fetch (for Kafka's two-step caught-up rule).
     pub last_fetch_ms: Millis,
     pub last_fetch_leader_leo: u64,
+    /// The broker epoch of the follower's latest fetch in this leader epoch (KIP-903's
+    /// `ReplicaState.brokerEpoch`): which incarnation of the broker this progress belongs to.
+    pub broker_epoch: Option<u64>,
 }
 
-/// An AlterPartition request in flight (Kafka's `PendingExpandIsr` / `PendingShrinkIsr`).
+/// An AlterPartition request in flight (Kafka's `PendingExpandIsr` / `PendingShrinkIsr`). A
+/// retry sends exactly this ISR again, broker epochs included (Kafka's `sentLeaderAndIsr`).
 #[derive(Clone, Debug)]
 pub struct PendingIsr {
-    pub new_isr: Vec<BrokerId>,
+    pub new_isr_with_epochs: Vec<BrokerState>,
     pub correlation_id: u64,
+}
+
+impl PendingIsr {
+    pub fn contains(&self, broker: BrokerId) -> bool {
+        self.new_isr_with_epochs
+            .iter()
+            .any(|b| b.broker_id == broker)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -53,9 +66,9 @@ impl LeaderState {
     pub fn maximal_isr(&self) -> Vec<BrokerId> {
         let mut isr = self.isr.clone();
         if let Some(p) = &self.pending {
-            for b in &p.new_isr {
-                if !isr.contains(b) {
-                    isr.push(*b);
+            for b in &p.new_isr_with_epochs {
+                if !isr.contains(&b.broker_id) {
+                    isr.push(b.broker_id);
                 }
             }
         }
@@ -203,8 +216,16 @@ impl Replica {
         });
     }
 
-    /// Records a follower's fetch at `fetch_offset` (Kafka's `updateFollowerFetchState`).
-    pub fn record_follower_fetch(&mut self, now: Millis, follower: BrokerId, fetch_offset: u64) {
+    /// Records a fetch at `fetch_offset` by incarnation `broker_epoch` of `follower` (Kafka's
+    /// `Replica.updateFetchStateOrThrow`, without the stale-epoch check, which needs the
+    /// metadata image and is the broker's).
+    pub fn record_follower_fetch(
+        &mut self,
+        now: Millis,
+        follower: BrokerId,
+        fetch_offset: u64,
+        broker_epoch: Option<u64>,
+    ) {
         let leo = self.log.log_end_offset();
         let Some(leader) = self.leader_state_mut() else {
             return;
@@ -220,6 +241,7 @@ impl Replica {
         p.log_end_offset = Some(fetch_offset);
         p.last_fetch_ms = now;
         p.last_fetch_leader_leo = leo;
+        p.broker_epoch = broker_epoch;
     }
 
     /// The high watermark the leader may expose now, per the rules in the module doc (and the
@@ -367,8 +389,8 @@ mod tests {
             0,
             "followers not fetched yet"
         );
-        r.record_follower_fetch(10, 2, 4);
-        r.record_follower_fetch(10, 3, 2);
+        r.record_follower_fetch(10, 2, 4, Some(0));
+        r.record_follower_fetch(10, 3, 2, Some(0));
         assert_eq!(r.candidate_high_watermark(1, &sw(false, false)), 2);
         assert_eq!(
             r.candidate_high_watermark(1, &sw(false, true)),
@@ -393,13 +415,13 @@ mod tests {
     fn lagging_follower_leaves_and_caught_up_follower_joins() {
         let mut r = leader(vec![1, 2]);
         r.log.append(entries(&[1, 1]));
-        r.record_follower_fetch(100, 2, 0);
+        r.record_follower_fetch(100, 2, 0, Some(0));
         assert_eq!(
             r.out_of_sync_followers(100 + 5000, 10_000),
             Vec::<BrokerId>::new()
         );
         assert_eq!(r.out_of_sync_followers(100 + 10_001, 10_000), vec![2]);
-        r.record_follower_fetch(200, 3, 2);
+        r.record_follower_fetch(200, 3, 2, Some(0));
         assert!(r.follower_may_join_isr(3));
         assert!(!r.follower_may_join_isr(2), "already in the ISR");
     }

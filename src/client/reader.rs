@@ -170,7 +170,7 @@ impl Reader {
             let ids: Vec<u32> = partitions.iter().map(|p| p.tp.partition).collect();
             self.busy.extend(ids.iter().copied());
             let req = FetchRequest {
-                replica_id: None,
+                replica_state: None,
                 max_wait_ms: self.cfg.fetch_max_wait_ms,
                 max_records: self.cfg.max_poll_records,
                 partitions,

@@ -18,8 +18,11 @@
 //!   the ISR when fenced so the partition can come back, and no restart is called unclean.
 //! * Every leader change bumps the leader epoch; every change bumps the partition epoch.
 //! * AlterPartition is accepted only from the current leader in the current leader epoch and
-//!   partition epoch (else FENCED_LEADER_EPOCH / INVALID_UPDATE_VERSION), and may only add
-//!   unfenced replicas (else INELIGIBLE_REPLICA).
+//!   partition epoch (else FENCED_LEADER_EPOCH / INVALID_UPDATE_VERSION), and every member of the
+//!   new ISR must be registered, unfenced and (KIP-903, Kafka 3.5) of the broker epoch the
+//!   leader saw in its fetches, else INELIGIBLE_REPLICA: an AlterPartition sent before a
+//!   follower restarted cannot admit the new incarnation, which may have lost its log. With the
+//!   `isr_ignores_broker_epoch` switch the leader names no epochs (KAFKA-14139).
 //!
 //! What survives a crash is the metadata log ([`ControllerDisk`]); a restarted controller replays
 //! it and gives every broker a fresh session.
@@ -564,6 +567,31 @@ impl Controller {
         }
     }
 
+    /// Kafka's `ReplicationControlManager.ineligibleReplicasForIsr`: every member of a proposed
+    /// ISR must be registered and unfenced (kafkasim fences a broker in controlled shutdown at
+    /// once, so "shutting down" is "fenced" here), and, when the leader names a broker epoch
+    /// (KIP-903), that must be the epoch the broker is registered with now: a follower that
+    /// restarted since the leader saw it fetch may have lost what it fetched. Each ineligible
+    /// member is returned with the reason Kafka logs.
+    fn ineligible_replicas_for_isr(&self, isr: &[BrokerState]) -> Vec<(BrokerId, &'static str)> {
+        isr.iter()
+            .filter_map(|b| {
+                let why = match self.brokers.get(&b.broker_id) {
+                    None => "not registered",
+                    Some(reg) if reg.fenced => "fenced",
+                    Some(reg) if b.broker_epoch.is_some_and(|e| e != reg.incarnation) => {
+                        "broker epoch mismatch"
+                    }
+                    Some(_) => return None,
+                };
+                Some((b.broker_id, why))
+            })
+            .collect()
+    }
+
+    /// AlterPartition (Kafka's `alterPartition`): the epochs fence stale leaders and stale
+    /// proposals; then, as `validateAlterPartitionData` does, the ISR must be replicas, hold the
+    /// leader, and name only eligible brokers.
     fn handle_alter_partition(
         &mut self,
         req: AlterPartitionRequest,
@@ -593,22 +621,22 @@ impl Controller {
         if req.partition_epoch != current.partition_epoch {
             return error(ErrorCode::InvalidUpdateVersion);
         }
-        if !req.new_isr.contains(&req.broker) {
+        let new_isr = req.new_isr();
+        if !valid_isr(&current.replicas, &new_isr) || !new_isr.contains(&req.broker) {
             return error(ErrorCode::InvalidRequest);
         }
-        let added_ineligible = req.new_isr.iter().any(|b| {
-            !current.isr.contains(b) && (!self.is_live(*b) || !current.replicas.contains(b))
-        });
-        if added_ineligible {
+        let ineligible = self.ineligible_replicas_for_isr(&req.new_isr_with_epochs);
+        if !ineligible.is_empty() {
+            tracing::debug!(tp = %req.tp, ?ineligible, "AlterPartition names ineligible replicas");
             return error(ErrorCode::IneligibleReplica);
         }
         let mut state = current;
         if self.elr_enabled() {
             let before = state.clone();
-            self.change_isr(&mut state, req.new_isr, None);
+            self.change_isr(&mut state, new_isr, None);
             self.note_last_known_leader(&before, &mut state);
         } else {
-            state.isr = req.new_isr;
+            state.isr = new_isr;
         }
         state.partition_epoch += 1;
         self.commit_partition(
@@ -622,6 +650,12 @@ impl Controller {
             state: Some(state),
         }
     }
+}
+
+/// Kafka's `Replicas.validateIsr`: every member is a replica, none twice.
+fn valid_isr(replicas: &[BrokerId], isr: &[BrokerId]) -> bool {
+    isr.iter().all(|b| replicas.contains(b))
+        && isr.iter().enumerate().all(|(i, b)| !isr[..i].contains(b))
 }
 
 #[cfg(test)]
@@ -654,6 +688,17 @@ mod tests {
 
     fn tp() -> TopicPartition {
         TopicPartition::new("t", 0)
+    }
+
+    /// A proposed ISR whose members are all of incarnation 0.
+    fn isr_of(brokers: &[BrokerId]) -> Vec<BrokerState> {
+        brokers
+            .iter()
+            .map(|b| BrokerState {
+                broker_id: *b,
+                broker_epoch: Some(0),
+            })
+            .collect()
     }
 
     fn heartbeat(
@@ -814,13 +859,109 @@ mod tests {
             tp: tp(),
             leader_epoch: 0,
             partition_epoch: pe,
-            new_isr: vec![1, 3],
+            new_isr_with_epochs: isr_of(&[1, 3]),
         };
         assert_eq!(
             c.handle_alter_partition(req, &mut out).error,
             ErrorCode::None
         );
         assert_eq!(state(&c), (Some(1), vec![1, 3], vec![], vec![]));
+    }
+
+    /// An AlterPartition from b1 (leader epoch 0) proposing `isr` at the current partition epoch.
+    fn alter(c: &mut Controller, isr: Vec<BrokerState>, out: &mut Effects) -> ErrorCode {
+        let req = AlterPartitionRequest {
+            broker: 1,
+            incarnation: 0,
+            tp: tp(),
+            leader_epoch: 0,
+            partition_epoch: c.partition(&tp()).unwrap().partition_epoch,
+            new_isr_with_epochs: isr,
+        };
+        c.handle_alter_partition(req, out).error
+    }
+
+    fn with_b3(b3: Option<u64>) -> Vec<BrokerState> {
+        let mut isr = isr_of(&[1, 2]);
+        isr.push(BrokerState {
+            broker_id: 3,
+            broker_epoch: b3,
+        });
+        isr
+    }
+
+    /// b3 left the ISR, lost power and registered again as incarnation 1 (unfenced).
+    fn b3_restarted() -> (Controller, Effects) {
+        let (mut c, mut out) = controller(false);
+        c.fence(3, "test", &mut out);
+        restart_heartbeat(&mut c, 10, 3, 1, None, &mut out);
+        restart_heartbeat(&mut c, 20, 3, 1, None, &mut out);
+        assert!(c.is_live(3));
+        (c, out)
+    }
+
+    #[test]
+    fn kip903_a_stale_broker_epoch_is_ineligible_and_the_current_one_is_admitted() {
+        let (mut c, mut out) = b3_restarted();
+        let pe = c.partition(&tp()).unwrap().partition_epoch;
+        // The leader saw incarnation 0 catch up; incarnation 1 may have lost what it fetched.
+        assert_eq!(
+            alter(&mut c, with_b3(Some(0)), &mut out),
+            ErrorCode::IneligibleReplica
+        );
+        let s = c.partition(&tp()).unwrap();
+        assert_eq!((s.isr.clone(), s.partition_epoch), (vec![1, 2], pe));
+        assert_eq!(
+            c.ineligible_replicas_for_isr(&with_b3(Some(0))),
+            vec![(3, "broker epoch mismatch")]
+        );
+        assert_eq!(alter(&mut c, with_b3(Some(1)), &mut out), ErrorCode::None);
+        assert_eq!(c.partition(&tp()).unwrap().isr, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn before_kip903_a_request_without_epochs_is_checked_for_liveness_only() {
+        // A pre-KIP-903 leader names no epochs (Kafka's -1): the stale proposal is admitted.
+        let (mut c, mut out) = b3_restarted();
+        assert_eq!(alter(&mut c, with_b3(None), &mut out), ErrorCode::None);
+        assert_eq!(c.partition(&tp()).unwrap().isr, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn kip903_fenced_shutting_down_and_unregistered_brokers_are_ineligible() {
+        let (mut c, mut out) = controller(false);
+        c.fence(3, "test", &mut out);
+        assert_eq!(
+            alter(&mut c, with_b3(Some(0)), &mut out),
+            ErrorCode::IneligibleReplica
+        );
+        // b2 asks for a controlled shutdown: it is fenced at once and leaves the ISR.
+        let req = BrokerHeartbeatRequest {
+            broker: 2,
+            incarnation: 0,
+            metadata_offset: c.log.len() as u64,
+            want_shutdown: true,
+            previous_incarnation: None,
+        };
+        c.handle_heartbeat(30, req, &mut out);
+        assert_eq!(c.partition(&tp()).unwrap().isr, vec![1]);
+        assert_eq!(
+            alter(&mut c, isr_of(&[1, 2]), &mut out),
+            ErrorCode::IneligibleReplica
+        );
+        assert_eq!(
+            c.ineligible_replicas_for_isr(&isr_of(&[1, 2, 3, 9])),
+            vec![(2, "fenced"), (3, "fenced"), (9, "not registered")]
+        );
+        // A member that is no replica, or twice in the list, is an invalid request.
+        assert_eq!(
+            alter(&mut c, isr_of(&[1, 9]), &mut out),
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            alter(&mut c, isr_of(&[1, 1]), &mut out),
+            ErrorCode::InvalidRequest
+        );
     }
 
     #[test]
@@ -876,7 +1017,7 @@ mod tests {
             tp: tp(),
             leader_epoch,
             partition_epoch,
-            new_isr: isr,
+            new_isr_with_epochs: isr_of(&isr),
         };
         assert_eq!(
             c.handle_alter_partition(req(0, 0, vec![1, 2]), &mut out)

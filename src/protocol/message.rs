@@ -157,14 +157,37 @@ pub struct MetadataPush {
     pub records: Vec<(u64, MetadataRecord)>,
 }
 
+/// AlterPartition: the leader asks the controller to commit a new ISR for one partition.
 #[derive(Clone, Debug)]
 pub struct AlterPartitionRequest {
     pub broker: BrokerId,
+    /// The leader's own broker epoch (Kafka's `BrokerEpoch`).
     pub incarnation: u64,
     pub tp: TopicPartition,
     pub leader_epoch: LeaderEpoch,
     pub partition_epoch: i32,
-    pub new_isr: Vec<BrokerId>,
+    /// KIP-903's `NewIsrWithEpochs`: each member with the broker epoch the leader last saw in
+    /// its fetches.
+    pub new_isr_with_epochs: Vec<BrokerState>,
+}
+
+impl AlterPartitionRequest {
+    /// The broker ids of the proposed ISR, in order.
+    pub fn new_isr(&self) -> Vec<BrokerId> {
+        self.new_isr_with_epochs
+            .iter()
+            .map(|b| b.broker_id)
+            .collect()
+    }
+}
+
+/// One member of a proposed ISR (Kafka's `AlterPartitionRequestData.BrokerState`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BrokerState {
+    pub broker_id: BrokerId,
+    /// The member's broker epoch as the leader knows it from its fetches; `None` is Kafka's `-1`
+    /// (not known, or a pre-KIP-903 request): the controller then checks liveness only.
+    pub broker_epoch: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -234,10 +257,18 @@ pub struct FetchPartition {
     pub last_fetched_epoch: LeaderEpoch,
 }
 
+/// Who sends a follower fetch (Kafka's `FetchRequest.ReplicaState`, KIP-903).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplicaState {
+    pub replica_id: BrokerId,
+    /// The follower's broker epoch: the incarnation it registered with the controller.
+    pub replica_epoch: u64,
+}
+
 #[derive(Clone, Debug)]
 pub struct FetchRequest {
-    /// `Some(broker)` for a follower's fetch, `None` for a consumer's.
-    pub replica_id: Option<BrokerId>,
+    /// `Some` for a follower's fetch, `None` for a consumer's.
+    pub replica_state: Option<ReplicaState>,
     pub max_wait_ms: u64,
     pub max_records: u32,
     pub partitions: Vec<FetchPartition>,

@@ -557,6 +557,12 @@ pub struct ProtocolSwitches {
     /// ISR member in the ISR when it is fenced and elects it again after it restarts, even after
     /// an unclean shutdown (a power loss) cut its log short. No ELR, no clean-shutdown check.
     pub no_elr: bool,
+    /// Pre-KIP-903 (Kafka before 3.5, KAFKA-14139): ISR changes ignore broker epochs. The leader
+    /// neither fences fetches from a broker's previous incarnation nor checks the epoch before
+    /// proposing a follower, and AlterPartition carries broker ids only, so the controller checks
+    /// only that each member is registered and unfenced: an AlterPartition sent before a
+    /// follower lost power and restarted with a short log still admits it to the ISR.
+    pub isr_ignores_broker_epoch: bool,
     /// Broken: a follower never truncates when it starts following.
     pub skip_follower_truncation: bool,
     /// Broken: the leader advances the high watermark to its own log end offset (ignores followers).

@@ -287,7 +287,7 @@ impl Consumer {
         for (leader, partitions) in by_leader {
             let tps = partitions.iter().map(|p| p.tp.clone()).collect();
             let req = FetchRequest {
-                replica_id: None,
+                replica_state: None,
                 max_wait_ms: self.cfg.fetch_max_wait_ms,
                 max_records: self.cfg.max_poll_records,
                 partitions,
