@@ -10,6 +10,9 @@ pub mod faults;
 pub mod network;
 pub mod node;
 pub mod rng;
+#[cfg(test)]
+mod transport_tests;
+pub mod wire;
 pub mod world;
 
 use crate::broker::{Broker, BrokerConfig};
@@ -20,7 +23,7 @@ use crate::history::{Event, History};
 use crate::protocol::{NodeId, TopicPartition};
 use crate::scenario::{AcksConfig, OffsetReset, ValidScenario};
 use madsim::runtime::{Handle, Runtime};
-use network::NetworkFaults;
+use network::Network;
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
@@ -125,13 +128,8 @@ fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
 
 fn run_in_runtime(scenario: Arc<ValidScenario>, seed: u64, opts: RunOptions) -> RunOutcome {
     let spec = &scenario.spec;
+    // Messages travel on kafkasim's own wire (`network`), not on madsim's network.
     let mut config = madsim::Config::default();
-    let (lo, hi) = (
-        spec.network.latency_min_ms,
-        spec.network.latency_max_ms.max(spec.network.latency_min_ms),
-    );
-    config.net.send_latency =
-        Duration::from_millis(lo)..Duration::from_millis(hi) + Duration::from_micros(1);
     config.net.packet_loss_rate = 0.0;
     let mut rt = Runtime::with_seed_and_config(seed, config);
     let limit = spec.duration_ms + spec.liveness.bound_ms + TIME_LIMIT_SLACK_MS;
@@ -276,7 +274,11 @@ async fn simulate(scenario: Arc<ValidScenario>, seed: u64, opts: RunOptions) -> 
         topics: all_topics(&scenario),
         switches: spec.protocol.clone(),
     };
-    let network = NetworkFaults::new(rng::stream(seed, "network", 0), spec.network.loss);
+    let network = Network::new(
+        rng::stream(seed, "network", 0),
+        (spec.network.latency_min_ms, spec.network.latency_max_ms),
+        spec.network.loss,
+    );
     let world = Arc::new(World::new(
         scenario.clone(),
         seed,
@@ -286,6 +288,7 @@ async fn simulate(scenario: Arc<ValidScenario>, seed: u64, opts: RunOptions) -> 
         broker_cfg,
         controller_cfg,
     ));
+    madsim::task::spawn(node::carry(world.clone()));
     start_nodes(&world);
     let fault_state = Arc::new(Mutex::new(faults::FaultState::default()));
     madsim::task::spawn(faults::inject(world.clone(), fault_state.clone()));

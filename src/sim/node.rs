@@ -1,9 +1,14 @@
-//! The madsim shell around one role core: bind the node's endpoint, start (or recover) the core,
-//! then loop: fire due timers first, else handle the next message or control command, and carry
-//! out the core's effects (record events, send messages through the fault layer).
+//! The madsim shell around one role core: start (or recover) the core, then loop: fire due
+//! timers first, else handle the next control command or message, and carry out the core's
+//! effects (record events, send messages on the network). Also the wire task, which hands each
+//! message that arrives to its receiver's current process.
+//!
+//! A message is addressed to a process, not only a node: it belongs to the TCP connection
+//! between the sender's process and the receiver's process of its send time, and that
+//! connection dies with either process. [`admit`] is the one place that enforces it on arrival.
 
-use super::network::Verdict;
-use super::world::{address, lock, Slot, World, TAG};
+use super::wire::Connection;
+use super::world::{lock, Slot, World};
 use crate::broker::Broker;
 use crate::client::producer::Producer;
 use crate::client::reader::Reader;
@@ -12,17 +17,11 @@ use crate::effects::Effects;
 use crate::history::EventKind;
 use crate::protocol::message::Message;
 use crate::protocol::{Millis, NodeId};
-use futures_util::stream::{FuturesUnordered, StreamExt};
-use madsim::net::Endpoint;
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
-/// Concurrent receivers per node: madsim charges each receive ≥ 1 ms of the receiving task.
-const RECEIVERS: usize = 4;
-
-/// What travels in a madsim datagram: the sender's name, the receiver's process it was sent to
-/// ([`World::life`]) and the Kafka message.
+/// What the wire puts in a node's inbox: the sender's name, the receiver's process it was sent
+/// to ([`World::life`]) and the Kafka message.
 pub struct Envelope {
     pub from: NodeId,
     pub to_life: u64,
@@ -45,18 +44,13 @@ pub enum Control {
 /// The task a madsim node runs on every start and restart.
 pub async fn node_main(world: Arc<World>, id: NodeId) {
     let life = world.begin_life(id);
-    let Some(ep) = bind(id).await else { return };
-    let (tx, mut rx) = unbounded_channel();
-    for _ in 0..RECEIVERS {
-        madsim::task::spawn(receive(world.clone(), ep.clone(), id, life, tx.clone()));
-    }
-    let (outbox, queued) = unbounded_channel();
-    madsim::task::spawn(postman(ep, id, queued));
+    let (inbox, mut rx) = unbounded_channel();
+    world.set_inbox(id, inbox);
     let (ctl_tx, mut ctl_rx) = unbounded_channel();
     world.set_control(id, ctl_tx);
     let mut out = Effects::default();
     start_core(&world, id, world.now_ms(), &mut out);
-    dispatch(&world, &outbox, id, life, out);
+    dispatch(&world, id, life, out);
     loop {
         let deadline = world.slot(id).next_deadline();
         let mut out = Effects::default();
@@ -70,25 +64,14 @@ pub async fn node_main(world: Arc<World>, id: NodeId) {
             }
             Some(ctl) = ctl_rx.recv() => control(&world, id, ctl, &mut out),
             Some(env) = rx.recv() => {
+                let Some(env) = admit(env, life) else { continue };
                 let now = world.now_ms();
                 let _in_node = span.enter();
                 world.slot(id).handle(now, env.from, env.message, &mut out);
             }
         }
-        dispatch(&world, &outbox, id, life, out);
+        dispatch(&world, id, life, out);
     }
-}
-
-async fn bind(id: NodeId) -> Option<Arc<Endpoint>> {
-    // A restarted node may find its old socket not yet released: try again shortly.
-    for _ in 0..100 {
-        match Endpoint::bind(address(id)).await {
-            Ok(ep) => return Some(Arc::new(ep)),
-            Err(_) => madsim::time::sleep(Duration::from_millis(1)).await,
-        }
-    }
-    tracing::error!(node = %id, "cannot bind the node's address");
-    None
 }
 
 async fn sleep_until(world: &World, deadline: Option<Millis>) {
@@ -98,35 +81,43 @@ async fn sleep_until(world: &World, deadline: Option<Millis>) {
     }
 }
 
-async fn receive(
-    world: Arc<World>,
-    ep: Arc<Endpoint>,
-    me: NodeId,
-    life: u64,
-    tx: UnboundedSender<Envelope>,
-) {
+/// Whether process `life` of the receiver takes a message that arrived: not if it was sent to
+/// an earlier process of this node, nor if it answers a request of an earlier process (either
+/// way its connection died with that process). A response gets back the correlation id its
+/// core chose.
+pub fn admit(env: Envelope, life: u64) -> Option<Envelope> {
+    if env.to_life != life {
+        return None;
+    }
+    let message = answer_to_this_life(env.message, life)?;
+    Some(Envelope { message, ..env })
+}
+
+/// The wire task, on the simulator's main node (never crashed or paused): at each arrival time
+/// it takes from the network what arrives and posts it to the receivers' inboxes. Ends when the
+/// run is released.
+pub async fn carry(world: Arc<World>) {
     loop {
-        let Ok((payload, _)) = ep.recv_from_raw(TAG).await else {
-            return;
+        let (arrived, next_us) = {
+            let mut network = lock(&world.network);
+            (network.arrive(world.now_us()), network.next_arrival_us())
         };
-        let Ok(env) = payload.downcast::<Envelope>() else {
-            continue;
-        };
-        // Sent to an earlier process of this node, or answering a request of one: that
-        // connection died with it.
-        if env.to_life != life {
-            continue;
+        for (conn, message) in arrived {
+            world.post(conn, message);
         }
-        let Some(message) = answer_to_this_life(env.message, life) else {
-            continue;
-        };
-        let env = Envelope { message, ..*env };
-        // A partition that began while the message was in flight loses it.
-        if lock(&world.network).is_cut(env.from, me) {
-            continue;
-        }
-        if tx.send(env).is_err() {
+        if world.is_released() {
             return;
+        }
+        let next = next_us.map(|us| world.instant_at_us(us));
+        tokio::select! {
+            biased;
+            _ = world.wire_bell.notified() => {}
+            _ = async {
+                match next {
+                    Some(at) => madsim::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            } => {}
         }
     }
 }
@@ -272,15 +263,9 @@ fn answer_to_this_life(message: Message, life: u64) -> Option<Message> {
     }
 }
 
-/// Records the events of one core step and hands its messages, past the fault layer, to the
-/// node's postman; requests get this process's number in their correlation id.
-fn dispatch(
-    world: &World,
-    outbox: &UnboundedSender<Outgoing>,
-    me: NodeId,
-    life: u64,
-    out: Effects,
-) {
+/// Records the events of one core step and sends its messages; requests get this process's
+/// number in their correlation id.
+fn dispatch(world: &World, me: NodeId, life: u64, out: Effects) {
     world.record(me, out.events);
     for (to, mut message) in out.sends {
         if let Message::Request { correlation_id, .. } = &mut message {
@@ -290,61 +275,32 @@ fn dispatch(
             );
             *correlation_id |= life << LIFE_SHIFT;
         }
-        let verdict = lock(&world.network).route(me, to);
-        let Verdict::Deliver { extra_latency_ms } = verdict else {
-            continue;
-        };
-        world
-            .messages
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        // The postman lives as long as the node's main task, which is the only caller.
-        let _ = outbox.send(Outgoing {
-            to,
-            to_life: world.life(to),
-            message,
-            extra_latency_ms,
-        });
+        send(world, me, life, to, message);
     }
 }
 
-/// One message on its way out, with the extra latency a `delay` fault gave it.
-struct Outgoing {
-    to: NodeId,
-    to_life: u64,
-    message: Message,
-    extra_latency_ms: u64,
-}
-
-/// The node's one sending task. Each message travels as its own future, so a delayed message
-/// never holds back the others. One long-lived task rather than a task per message: madsim keeps
-/// a record of every task a node has spawned until the node is killed, about 100 bytes per
-/// message that a broker running for an hour would never give back.
-async fn postman(ep: Arc<Endpoint>, me: NodeId, mut queued: UnboundedReceiver<Outgoing>) {
-    let mut in_flight = FuturesUnordered::new();
-    loop {
-        tokio::select! {
-            biased;
-            next = queued.recv() => match next {
-                Some(out) => in_flight.push(deliver(ep.clone(), me, out)),
-                None => return,
-            },
-            Some(()) = in_flight.next(), if !in_flight.is_empty() => {}
-        }
-    }
-}
-
-async fn deliver(ep: Arc<Endpoint>, me: NodeId, out: Outgoing) {
-    if out.extra_latency_ms > 0 {
-        madsim::time::sleep(Duration::from_millis(out.extra_latency_ms)).await;
-    }
-    let envelope = Envelope {
+/// Sends `message` from process `life` of `me` to the current process of `to`: onto the wire
+/// unless the fault layer drops it. From here on it no longer depends on the sender.
+pub fn send(world: &World, me: NodeId, life: u64, to: NodeId, message: Message) {
+    let conn = Connection {
         from: me,
-        to_life: out.to_life,
-        message: out.message,
+        from_life: life,
+        to,
+        to_life: world.life(to),
     };
-    let _ = ep
-        .send_to_raw(address(out.to), TAG, Box::new(envelope))
-        .await;
+    let now_us = world.now_us();
+    let mut network = lock(&world.network);
+    let earliest = network.next_arrival_us();
+    let Some(at_us) = network.send(conn, now_us, message) else {
+        return;
+    };
+    drop(network);
+    world
+        .messages
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if earliest.is_none_or(|e| at_us < e) {
+        world.wire_bell.notify_one();
+    }
 }
 
 /// Records that a node crashed and keeps what survives.

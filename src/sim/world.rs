@@ -4,7 +4,9 @@
 //! Everything here is created inside the run's madsim runtime and dropped with it; nothing is
 //! static, so runs on different threads never share state.
 
-use super::network::NetworkFaults;
+use super::network::Network;
+use super::node::Envelope;
+use super::wire::Connection;
 use crate::broker::{Broker, BrokerConfig, BrokerDisk};
 use crate::client::producer::Producer;
 use crate::client::reader::Reader;
@@ -22,8 +24,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The port every simulated node listens on.
 pub const PORT: u16 = 9092;
-/// The madsim message tag of Kafka traffic.
-pub const TAG: u64 = 9092;
 
 /// A node's core while it runs, or what survives of it while it is down.
 pub enum Slot {
@@ -99,7 +99,11 @@ pub struct World {
     pub seed: u64,
     start: Instant,
     pub history: Mutex<History>,
-    pub network: Mutex<NetworkFaults>,
+    pub network: Mutex<Network>,
+    /// Rung when a message becomes the next to arrive, so the wire task sleeps no longer.
+    pub wire_bell: tokio::sync::Notify,
+    /// Where the wire delivers each node's messages: its current process's inbox.
+    inboxes: Mutex<BTreeMap<NodeId, tokio::sync::mpsc::UnboundedSender<Envelope>>>,
     slots: BTreeMap<NodeId, Mutex<Slot>>,
     /// How many times each node's process has started: a message is addressed to the process
     /// that was current when it was sent (see [`World::life`]).
@@ -110,6 +114,8 @@ pub struct World {
     controls: Mutex<BTreeMap<NodeId, tokio::sync::mpsc::UnboundedSender<super::node::Control>>>,
     /// Set when the liveness phase begins: faults still pending do nothing.
     healed: AtomicBool,
+    /// Set when the run is over: the wire task ends.
+    released: AtomicBool,
     /// Messages sent into the network (counted for `bench`).
     pub messages: std::sync::atomic::AtomicU64,
 }
@@ -124,7 +130,7 @@ impl World {
         scenario: Arc<ValidScenario>,
         seed: u64,
         history: History,
-        network: NetworkFaults,
+        network: Network,
         slots: BTreeMap<NodeId, Slot>,
         broker_config: Arc<BrokerConfig>,
         controller_config: ControllerConfig,
@@ -137,6 +143,8 @@ impl World {
             start: Instant::now(),
             history: Mutex::new(history),
             network: Mutex::new(network),
+            wire_bell: tokio::sync::Notify::new(),
+            inboxes: Mutex::new(BTreeMap::new()),
             slots: slots
                 .into_iter()
                 .map(|(id, s)| (id, Mutex::new(s)))
@@ -146,6 +154,7 @@ impl World {
             controller_config,
             controls: Mutex::new(BTreeMap::new()),
             healed: AtomicBool::new(false),
+            released: AtomicBool::new(false),
             messages: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -164,6 +173,11 @@ impl World {
         self.start + std::time::Duration::from_millis(ms)
     }
 
+    /// The madsim instant of simulated microsecond `us`.
+    pub fn instant_at_us(&self, us: u64) -> Instant {
+        self.start + std::time::Duration::from_micros(us)
+    }
+
     /// Drops what the run's cores and history hold. madsim keeps a finished runtime's node tasks
     /// (and through them this world) alive longer than the run; without this each run would leak
     /// its logs and cores.
@@ -175,6 +189,14 @@ impl World {
         h.take_events();
         h.take_observers();
         lock(&self.controls).clear();
+        lock(&self.inboxes).clear();
+        lock(&self.network).clear_wire();
+        self.released.store(true, Ordering::SeqCst);
+        self.wire_bell.notify_one();
+    }
+
+    pub fn is_released(&self) -> bool {
+        self.released.load(Ordering::SeqCst)
     }
 
     pub fn slot(&self, id: NodeId) -> MutexGuard<'_, Slot> {
@@ -199,6 +221,24 @@ impl World {
         tx: tokio::sync::mpsc::UnboundedSender<super::node::Control>,
     ) {
         lock(&self.controls).insert(id, tx);
+    }
+
+    /// Where the wire delivers `id`'s messages from now on (its new process's inbox).
+    pub fn set_inbox(&self, id: NodeId, tx: tokio::sync::mpsc::UnboundedSender<Envelope>) {
+        lock(&self.inboxes).insert(id, tx);
+    }
+
+    /// Puts `message`, just arrived on `conn`, in the receiver's inbox; lost if its process is
+    /// gone. Whether that process is the one it was sent to is the node's to decide
+    /// (`node::admit`).
+    pub fn post(&self, conn: Connection, message: Message) {
+        if let Some(tx) = lock(&self.inboxes).get(&conn.to) {
+            let _ = tx.send(Envelope {
+                from: conn.from,
+                to_life: conn.to_life,
+                message,
+            });
+        }
     }
 
     /// Sends a control command to a running node (lost if the node is down).
