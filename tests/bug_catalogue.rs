@@ -80,6 +80,7 @@ const KIP903_STALE_ALTER_PARTITION: Bug = Bug {
     file: "stale-alter-partition",
     invariants: &["strong_isr", "no_lost_acked_write"],
     swarm_seeds: 0,
+    by_configuration: false,
 };
 
 mod kip903_stale_alter_partition {
@@ -263,37 +264,6 @@ const SWITCH_OFF_REGRESSIONS: &[(&str, u64, &str)] = &[
     ),
 ];
 
-/// Swarm seeds with every switch off in which a power loss takes the only in-sync replica of
-/// a `__consumer_offsets` partition (`min.insync.replicas = 1`, Kafka's default), and the
-/// controller elects it again as the last known leader: an unclean election, which Kafka allows
-/// to lose acknowledged records. The checkers still see the loss; the report lists it as
-/// expected and the run passes.
-const LOSS_BY_CONFIGURATION: &[(&str, u64)] = &[
-    ("group-two-groups", 100158),
-    ("group-consumer-crash", 100222),
-];
-
-#[test]
-fn loss_after_an_unclean_election_is_expected_not_a_failure() {
-    for (file, seed) in LOSS_BY_CONFIGURATION {
-        let base = fixed(common::shipped(file));
-        let o = run(swarm::apply(&base, *seed), *seed);
-        assert!(
-            o.violations.is_empty(),
-            "{file} --swarm --seed {seed}: {:#?}",
-            o.violations
-        );
-        assert!(
-            !o.expected_violations.is_empty()
-                && o.expected_violations.iter().all(|v| v
-                    .expected
-                    .as_deref()
-                    .is_some_and(|why| why.contains("unclean election"))),
-            "{file} --swarm --seed {seed}: the loss must still be seen, as expected: {:#?}",
-            o.expected_violations
-        );
-    }
-}
 
 #[test]
 fn switch_off_swarm_regressions_hold() {
