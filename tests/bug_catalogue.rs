@@ -264,7 +264,6 @@ const SWITCH_OFF_REGRESSIONS: &[(&str, u64, &str)] = &[
     ),
 ];
 
-
 #[test]
 fn switch_off_swarm_regressions_hold() {
     for (file, seed, what) in SWITCH_OFF_REGRESSIONS {
