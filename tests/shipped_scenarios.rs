@@ -99,11 +99,13 @@ fn correct_protocol_holds_on_every_shipped_scenario() {
 fn unclean_election_is_reported_as_lost_acknowledged_writes() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bugs/unclean-election.toml");
     let o = run(&path, 0);
+    // Loss Kafka's configuration allows: seen, and listed as expected rather than failed.
     assert!(
-        o.violations
+        o.expected_violations
             .iter()
             .any(|v| v.invariant == "no_lost_acked_write"),
         "{:#?}",
-        o.violations
+        o.expected_violations
     );
+    assert!(o.violations.is_empty(), "{:#?}", o.violations);
 }

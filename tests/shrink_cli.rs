@@ -7,11 +7,11 @@ use std::process::Command;
 
 #[test]
 fn shrink_keeps_the_failure_and_makes_the_scenario_smaller() {
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("shrunk-unclean.toml");
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("shrunk-last-isr.toml");
     let status = Command::new(env!("CARGO_BIN_EXE_kafkasim"))
         .args([
             "shrink",
-            "scenarios/bugs/unclean-election.toml",
+            "scenarios/bugs/last-isr-power-loss.toml",
             "--seed",
             "1",
             "-o",
@@ -22,7 +22,10 @@ fn shrink_keeps_the_failure_and_makes_the_scenario_smaller() {
         .status()
         .unwrap();
     assert_eq!(status.code(), Some(0));
-    let original = load(std::path::Path::new("scenarios/bugs/unclean-election.toml")).unwrap();
+    let original = load(std::path::Path::new(
+        "scenarios/bugs/last-isr-power-loss.toml",
+    ))
+    .unwrap();
     let shrunk = load(&out).expect("the shrunk file is a valid scenario");
     let before = failing_invariant(&original, 1).expect("the original fails");
     let after =

@@ -93,7 +93,10 @@ fn the_same_seed_draws_the_same_bytes() {
 
 #[test]
 fn violations_are_marked_with_their_invariant() {
-    let (code, html) = timeline("scenarios/bugs/unclean-election.toml", &out_path("unclean"));
+    let (code, html) = timeline(
+        "scenarios/bugs/last-isr-power-loss.toml",
+        &out_path("last-isr"),
+    );
     assert_eq!(code, 1, "a safety violation exits 1");
     assert!(html.contains(r#"class="vline""#), "no violation line");
     assert!(html.contains("VIOLATION no_lost_acked_write (Safety)"));
