@@ -42,7 +42,7 @@ impl Invariant for CommitFencing {
                 .unwrap_or_else(|| "no group".into());
             let offsets: Vec<String> = offsets.iter().map(|(tp, o)| format!("{tp}={o}")).collect();
             let offsets = offsets.join(", ");
-            report.safety_about(NAME, Subject::Group(&group), format!("{group}: commit [{offsets}] from {member_id} in generation {generation} applied while the group is at {now}"));
+            report.safety_about(NAME, Subject::Group(group), format!("{group}: commit [{offsets}] from {member_id} in generation {generation} applied while the group is at {now}"));
         }
     }
 }

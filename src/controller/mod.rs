@@ -808,23 +808,26 @@ mod tests {
             .collect()
     }
 
+    /// A controller whose three brokers were fenced in the order b2, b3, b1 (b1 led).
+    fn all_fenced(unclean: bool) -> (Controller, Effects) {
+        let (mut c, mut out) = controller(unclean);
+        for b in [2, 3, 1] {
+            c.fence(b, "test", &mut out);
+        }
+        (c, out)
+    }
+
     #[test]
     fn elections_outside_isr_and_elr_are_called_unclean() {
         // From the ELR: clean (ELR members hold everything below the high watermark).
-        let (mut c, mut out) = controller(false);
-        c.fence(2, "test", &mut out);
-        c.fence(3, "test", &mut out);
-        c.fence(1, "test", &mut out);
+        let (mut c, mut out) = all_fenced(false);
         out.events.clear();
         heartbeat(&mut c, 10, 3, 0, &mut out);
         assert_eq!(elections(&mut out), vec![(Some(3), false)]);
 
         // The last known leader after its unclean restart: Kafka's balanced recovery elects it
         // as an unclean election (`ElectionResult(lastKnownElr[0], true)`).
-        let (mut c, mut out) = controller(false);
-        c.fence(2, "test", &mut out);
-        c.fence(3, "test", &mut out);
-        c.fence(1, "test", &mut out);
+        let (mut c, mut out) = all_fenced(false);
         restart_heartbeat(&mut c, 10, 3, 1, None, &mut out);
         restart_heartbeat(&mut c, 10, 1, 1, None, &mut out);
         out.events.clear();
@@ -833,10 +836,7 @@ mod tests {
 
         // unclean.leader.election.enable, with the ELR and the last known leader gone: b2,
         // only fenced and never in the ELR, is elected uncleanly.
-        let (mut c, mut out) = controller(true);
-        c.fence(2, "test", &mut out);
-        c.fence(3, "test", &mut out);
-        c.fence(1, "test", &mut out);
+        let (mut c, mut out) = all_fenced(true);
         restart_heartbeat(&mut c, 10, 3, 1, None, &mut out);
         restart_heartbeat(&mut c, 10, 1, 1, None, &mut out);
         out.events.clear();
