@@ -218,3 +218,177 @@ check = false
         1,
     );
 }
+
+// --- Kafka's guarantees where its members may overlap -----------------------------------------
+//
+// Issue 13's setup: three static members (`group.instance.id`), six partitions,
+// `session.timeout.ms` 10 s, `max.poll.interval.ms` 3 s, and c1's process dies at 10 s. c1's
+// session expires at about 20 s; the rebalance waits `max.poll.interval.ms` for the others, keeps
+// a static member that did not rejoin (`GroupMetadataManager.completeClassicGroupJoin` removes
+// only dynamic ones) and assigns it partitions it never receives, while c3 is given some of the
+// partitions that member still holds from the generation before. Kafka allows that overlap: the
+// older generation's holder is a zombie whose commits are fenced. Each scenario below holds over
+// `HOLD_SEEDS` seeds with today's protocol, and a broken variant makes the named invariant fire.
+
+/// Seeds every correct-protocol run of these scenarios must hold on: 0..20 in a release build
+/// (`cargo test --release --test group_checkers_fire`), 0..5 in the debug suite, whose simulator
+/// is about ten times slower.
+const HOLD_SEEDS: u64 = if cfg!(debug_assertions) { 5 } else { 20 };
+
+/// Issue 13's group, c1's process dying at 10 s, then `faults`.
+fn static_scenario(faults: &str) -> String {
+    format!(
+        r#"
+name = "group-static"
+duration_ms = 40000
+
+[cluster]
+brokers = 3
+offsets_topic_num_partitions = 1
+
+[[topic]]
+name = "orders"
+partitions = 6
+replication_factor = 3
+min_insync_replicas = 2
+
+[[producer]]
+topic = "orders"
+rate_per_s = 100
+keys = 20
+
+[[group]]
+id = "billing"
+topics = ["orders"]
+consumers = 3
+static_members = true
+session_timeout_ms = 10000
+heartbeat_interval_ms = 1000
+max_poll_interval_ms = 3000
+
+[[fault]]
+at_ms = 10000
+kind = "crash"
+node = "c1"
+mode = "process"
+{faults}
+
+[liveness]
+bound_ms = 60000
+"#
+    )
+}
+
+/// c2's process dies at 15 s; the coordinator keeps it (static) until its session expires at
+/// about 25 s, across the rebalance at about 23 s that gives c3 some of its partitions. It
+/// restarts at 28 s and takes partitions back from c3.
+const C2_DIES_AND_RETURNS: &str = r#"
+[[fault]]
+at_ms = 15000
+kind = "crash"
+node = "c2"
+mode = "process"
+
+[[fault]]
+at_ms = 28000
+kind = "restart"
+node = "c2"
+"#;
+
+/// A dead process owns nothing, even while the coordinator keeps its static member; two live
+/// members of one generation still may not share a partition (an eager member that keeps its
+/// partitions while it rejoins shares them with c2 when c2 comes back).
+#[test]
+fn exclusive_ownership_holds_for_a_dead_static_member_and_fires_on_a_real_overlap() {
+    let text = static_scenario(C2_DIES_AND_RETURNS);
+    assert_fires_only_when_broken(
+        "exclusive_ownership",
+        &text,
+        "eager_keeps_partitions_on_rejoin",
+        HOLD_SEEDS,
+    );
+}
+
+/// The live variant: c2's batch at 15 s takes 10 s longer, past `max.poll.interval.ms`. As in
+/// Kafka, the static member sends no LeaveGroup, resets its generation and keeps processing its
+/// partitions until its next poll, while c3 owns some of them in the next generation; its commit
+/// fails in the client (`CommitFailedException`). c1 comes back at 30 s, and partitions move to it.
+#[test]
+fn exclusive_ownership_holds_for_a_static_zombie_past_max_poll_interval_and_fires_on_a_real_overlap(
+) {
+    let faults = r#"
+[[fault]]
+at_ms = 15000
+kind = "slow_poll"
+node = "c2"
+duration_ms = 10000
+
+[[fault]]
+at_ms = 30000
+kind = "restart"
+node = "c1"
+"#;
+    let text = static_scenario(faults);
+    assert_fires_only_when_broken(
+        "exclusive_ownership",
+        &text,
+        "eager_keeps_partitions_on_rejoin",
+        HOLD_SEEDS,
+    );
+}
+
+/// The coordinator moves while it keeps the dead static member: the group's
+/// `__consumer_offsets` leader crashes at 23.5 s, after the rebalance that gave c3 some of c2's
+/// partitions, and returns at 27 s; the next coordinator loads the group with c2 still in it.
+#[test]
+fn exclusive_ownership_holds_across_a_coordinator_move_and_fires_on_a_real_overlap() {
+    let faults = format!(
+        r#"{C2_DIES_AND_RETURNS}
+[[fault]]
+at_ms = 23500
+kind = "crash"
+node = "leader:__consumer_offsets/0"
+mode = "process"
+
+[[fault]]
+at_ms = 27000
+kind = "restart"
+node = "last_crashed"
+"#
+    );
+    let text = static_scenario(&faults);
+    assert_fires_only_when_broken(
+        "exclusive_ownership",
+        &text,
+        "eager_keeps_partitions_on_rejoin",
+        HOLD_SEEDS,
+    );
+}
+
+/// c2's batch at 17.5 s takes a second longer, and a GC-like pause freezes c2 from 18 s to
+/// 24 s, over the rebalance that keeps it (static) and gives c3 some of its partitions: on
+/// waking it finishes the batch and commits with the generation before. The coordinator answers
+/// `ILLEGAL_GENERATION`; before KAFKA-2555 it applied the zombie's commit.
+#[test]
+fn commit_fencing_holds_for_a_paused_static_zombie_and_fires_when_its_commit_is_applied() {
+    let faults = r#"
+[[fault]]
+at_ms = 17500
+kind = "slow_poll"
+node = "c2"
+duration_ms = 1000
+
+[[fault]]
+at_ms = 18000
+kind = "pause"
+node = "c2"
+duration_ms = 6000
+"#;
+    let text = static_scenario(faults);
+    assert_fires_only_when_broken(
+        "commit_fencing",
+        &text,
+        "commit_ignores_generation",
+        HOLD_SEEDS,
+    );
+}

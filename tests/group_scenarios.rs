@@ -119,6 +119,42 @@ fn a_static_member_restarting_keeps_its_partitions_without_a_new_generation() {
     });
 }
 
+/// Issue 13: the coordinator keeps the static member of c2's dead process in the generation that
+/// gives c3 some of c2's partitions (only its session expiry removes it), and nothing fires:
+/// a dead process owns nothing. Once that session expires, c3 owns all six partitions (until the
+/// faults heal at 30 s and both crashed consumers start again).
+#[test]
+fn a_dead_static_member_stays_in_the_group_until_its_session_expires() {
+    every_seed("group-static-crash", |h| {
+        let had = last_assignment(h, "billing", consumer(2), 15_000).ok_or("c2 had nothing")?;
+        let kept = h.iter().find_map(|e| match &e.kind {
+            EventKind::GroupState {
+                state,
+                generation,
+                members,
+                ..
+            } if e.at_us / MS > 15_000
+                && state == "Stable"
+                && members.iter().any(|m| m.starts_with("billing-2-")) =>
+            {
+                Some(*generation)
+            }
+            _ => None,
+        });
+        let kept = kept.ok_or("the group never settled with c2's static member after c2 died")?;
+        let overlap = assignments(h, "billing")
+            .iter()
+            .any(|a| a.1 == consumer(3) && a.2 == kept && a.3.iter().any(|tp| had.contains(tp)));
+        let all = last_assignment(h, "billing", consumer(3), 30_000).unwrap_or_default();
+        if !overlap || all.len() != 6 {
+            return Err(format!(
+                "generation {kept}: c3 given some of c2's {had:?}: {overlap}; c3 at 30 s: {all:?}"
+            ));
+        }
+        Ok(())
+    });
+}
+
 #[test]
 fn a_crashed_members_partitions_resume_from_the_committed_offset() {
     every_seed("group-consumer-crash", |h| {

@@ -1,16 +1,22 @@
-//! **Bounded duplicates** (G9): a record the group processes twice must lie in [the offset the
-//! group had committed when the partition moved, the previous owner's position when it gave the
-//! partition up). At-least-once allows exactly that window: what was processed but not yet
-//! committed is processed again by the next owner. A record processed again *below* the offset
-//! committed when the new owner was assigned the partition means the new owner started from the
-//! wrong place (a stale or lost committed offset, a needless reset), which at-least-once does not
-//! excuse. Above the previous owner's position nothing was processed yet, so nothing there can be
-//! a duplicate unless two members process at once (`exclusive_ownership` reports that).
+//! **Bounded duplicates** (G9): a record the group processes again lies at or above the offset
+//! whose commit had been acknowledged when the member processing it was assigned its partition.
+//!
+//! What Kafka promises, and where: a member given a partition starts at the group's committed
+//! offset (`ConsumerCoordinator.initWithCommittedOffsetsIfNeeded` → `refreshCommittedOffsets`),
+//! and an acknowledged commit is never lost (`committed_offsets_durable`). So at-least-once
+//! re-delivers what was processed but not yet committed, never what was committed before the
+//! partition moved. A record processed again *below* that offset means the new owner started
+//! from the wrong place (a stale or lost committed offset, a needless reset).
+//!
+//! Kafka promises no upper bound: an older-generation zombie keeps processing its old
+//! assignment until its next `poll()` gives it away as lost (`ConsumerCoordinator.onJoinPrepare`)
+//! while the partition's new owner processes the same records (`exclusive_ownership`), so
+//! duplicates above the previous owner's position are allowed and only counted.
 //!
 //! Kept per (group, partition): the offsets processed so far (as ranges), and per member the
 //! highest offset whose commit a member had seen acknowledged when the member was assigned the
 //! partition. An applied commit that was never acknowledged may die with its coordinator; an
-//! acknowledged one may not (`committed_offsets_durable`).
+//! acknowledged one may not.
 
 use super::ghost::Ghost;
 use super::offsets::OffsetRanges;

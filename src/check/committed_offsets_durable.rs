@@ -1,7 +1,16 @@
 //! **CommittedOffsetsDurable** (G7): once a member saw its OffsetCommit acknowledged, every
-//! later OffsetFetch of that partition — from any coordinator, after any failover of
-//! `__consumer_offsets` — returns an offset at least as high (committed offsets only move
-//! forward here: no consumer seeks backwards).
+//! later OffsetFetch of that partition, from any coordinator, after any failover of
+//! `__consumer_offsets`, serves an offset at least as high (committed offsets only move forward
+//! here: no consumer seeks backwards, and a new owner starts at the committed offset).
+//!
+//! What Kafka promises, and where: `OffsetMetadataManager.commitOffset` turns a commit into
+//! `OffsetCommitValue` records, and `CoordinatorRuntime` answers only once they are committed
+//! in `__consumer_offsets` (the response waits in its `DeferredEventQueue` until the
+//! `HighWatermarkListener` passes them), so every in-sync replica has them. The next coordinator
+//! loads them by replaying (`OffsetMetadataManager.replay(..., OffsetCommitKey,
+//! OffsetCommitValue)`) and serves them from `fetchOffsets`. Offsets of a group that has members
+//! do not expire: `ClassicGroup.offsetExpirationCondition` starts the clock only when the group
+//! is Empty, or for topics it no longer subscribes to (`OffsetMetadataManager.cleanupExpiredOffsets`).
 //!
 //! Catches: a coordinator that acknowledges commits before they are replicated, loading that
 //! misses records (KAFKA-8069-style), offsets expired or compacted away while the group is active.

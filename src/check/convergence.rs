@@ -102,11 +102,11 @@ fn group_converged(
         let owners: Vec<&String> = g
             .owned
             .iter()
-            .filter(|((gr, m), (gen, parts))| {
+            .filter(|((gr, m), o)| {
                 gr == group
-                    && *gen == view.generation
+                    && o.generation == view.generation
                     && view.members.contains(m)
-                    && parts.contains(tp)
+                    && o.partitions.contains(tp)
             })
             .map(|((_, m), _)| m)
             .collect();

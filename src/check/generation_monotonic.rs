@@ -1,12 +1,22 @@
-//! **GenerationMonotonic** (G5, KAFKA-2720): a group's generation never goes back below a
-//! generation that was *established* — one in which members received their assignments — across
-//! coordinator failover and the group emptying too.
+//! **GenerationMonotonic** (G5, KAFKA-2720): the generation the group's true coordinator is at
+//! never goes below a generation that was *established*, one in which members received their
+//! assignments, across coordinator failover and the group emptying too.
 //!
-//! Why "established": Kafka bumps the generation when the join phase completes but stores it only
-//! with the leader's SyncGroup, and answers SyncGroup only once that record is replicated. A
-//! coordinator that fails over in between loads the previous generation, which is Kafka's real and
-//! harmless behaviour (nobody was assigned anything in the lost one). Going below a generation
-//! that members were assigned in is the bug: a stale member could pass generation checks again.
+//! What Kafka promises, and where: every completed join phase moves the generation up by one
+//! (`GroupMetadataManager.completeClassicGroupJoin` → `ClassicGroup.initNextGeneration`, the move
+//! to Empty included). The generation is stored with the leader's assignment in the group's
+//! `GroupMetadataValue` record (`GroupMetadataManager.classicGroupSyncToClassicGroup`,
+//! `GroupCoordinatorRecordHelpers.newGroupMetadataRecord`), and SyncGroup is answered only when
+//! that record is committed in `__consumer_offsets` (`CoordinatorRuntime` holds the response in
+//! its `DeferredEventQueue` until the `HighWatermarkListener` passes the record). A new
+//! coordinator loads the group by replaying that record
+//! (`GroupMetadataManager.replay(GroupMetadataKey, GroupMetadataValue)`).
+//!
+//! So Kafka does not promise that a bumped generation survives: a coordinator that fails over
+//! between the join phase and the stored sync loads the generation before, which is harmless
+//! (nobody was assigned anything in the lost one). It does promise that a generation members
+//! were assigned in is never lost, so the group never goes back below it; going below would let
+//! a stale member pass generation checks again.
 //!
 //! Catches: a coordinator that does not persist or reload the generation (generation ABA).
 

@@ -1,10 +1,16 @@
 //! Ghost state of consumer groups, rebuilt from the history: what each group's coordinator says
-//! (state, generation, members), what each member believes it owns, what was processed, and the
-//! commits applied and acknowledged.
+//! (state, generation, members), what each running member believes it owns and in which
+//! generation, what was processed, and the commits applied and acknowledged.
+//!
+//! The coordinator's word and a member's belief are kept apart, as in Kafka: a coordinator lists
+//! a static member until its session expires (`GroupMetadataManager.completeClassicGroupJoin`
+//! keeps static members that did not rejoin; `expireClassicGroupMemberHeartbeat` removes them),
+//! and assigns it partitions it may never receive, while a member owns only what its own
+//! SyncGroup answer gave it. A crashed consumer process owns nothing, whatever is listed.
 
 use super::offsets::OffsetRanges;
 use crate::history::{Event, EventKind};
-use crate::protocol::TopicPartition;
+use crate::protocol::{NodeId, TopicPartition};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The coordinator's latest word on a group.
@@ -15,6 +21,19 @@ pub struct CoordinatorView {
     pub members: BTreeSet<String>,
 }
 
+/// What one member believes it owns, as its own events say.
+#[derive(Clone, Debug)]
+pub struct Ownership {
+    /// The consumer process the member id lives in.
+    pub node: NodeId,
+    /// The generation the member is in: the newest one it joined or was assigned in. A
+    /// cooperative member carries what it owned into the generation it joins (KIP-429); an
+    /// eager one joins owning nothing (`ConsumerCoordinator.onJoinPrepare` revoked it all).
+    pub generation: i32,
+    /// The partitions it believes it owns: its last assignment, less what it revoked since.
+    pub partitions: BTreeSet<TopicPartition>,
+}
+
 #[derive(Debug, Default)]
 pub struct GroupGhost {
     /// The view of each group's true coordinator (the true leader of its `__consumer_offsets`
@@ -22,8 +41,10 @@ pub struct GroupGhost {
     pub coordinator: BTreeMap<String, CoordinatorView>,
     /// Every coordinator's own latest view, by (group, broker node name).
     pub views: BTreeMap<(String, String), CoordinatorView>,
-    /// (group, member) → (generation of the assignment, partitions it believes it owns).
-    pub owned: BTreeMap<(String, String), (i32, BTreeSet<TopicPartition>)>,
+    /// (group, member) → what the member believes it owns. A consumer process that crashed owns
+    /// nothing from that moment: its entries are dropped, although a coordinator keeps a static
+    /// member until its session expires.
+    pub owned: BTreeMap<(String, String), Ownership>,
     /// (group, partition) → the offsets processed at least once.
     pub processed: BTreeMap<(String, TopicPartition), OffsetRanges>,
     /// (group, partition) → the latest offset the group's true coordinator accepted. A deposed
@@ -64,6 +85,22 @@ impl GroupGhost {
                     self.coordinator.insert(group.clone(), view);
                 }
             }
+            EventKind::MemberJoined {
+                group,
+                generation,
+                member_id,
+                ..
+            } => {
+                let o = self
+                    .owned
+                    .entry((group.clone(), member_id.clone()))
+                    .or_insert_with(|| Ownership {
+                        node: ev.node,
+                        generation: *generation,
+                        partitions: BTreeSet::new(),
+                    });
+                o.generation = o.generation.max(*generation);
+            }
             EventKind::Assigned {
                 group,
                 generation,
@@ -72,18 +109,23 @@ impl GroupGhost {
             } => {
                 self.owned.insert(
                     (group.clone(), member_id.clone()),
-                    (*generation, partitions.iter().cloned().collect()),
+                    Ownership {
+                        node: ev.node,
+                        generation: *generation,
+                        partitions: partitions.iter().cloned().collect(),
+                    },
                 );
             }
+            EventKind::Crashed { .. } => self.owned.retain(|_, o| o.node != ev.node),
             EventKind::Revoked {
                 group,
                 member_id,
                 partitions,
                 ..
             } => {
-                if let Some((_, owned)) = self.owned.get_mut(&(group.clone(), member_id.clone())) {
+                if let Some(o) = self.owned.get_mut(&(group.clone(), member_id.clone())) {
                     for tp in partitions {
-                        owned.remove(tp);
+                        o.partitions.remove(tp);
                     }
                 }
             }

@@ -1,6 +1,15 @@
 //! **NoLostRecords** (G8, at-least-once; Jepsen's `lost-write` per group): at the end of the run,
-//! for every partition of an at-least-once group, every offset from where the group started up to
-//! its final committed offset was processed by some member.
+//! for every partition of an at-least-once group, every offset from where the group started
+//! (the lowest position any member started from, or the log start if retention moved it) up to
+//! the offset the group's true coordinator last accepted was processed by some member.
+//!
+//! What Kafka promises, and where: the consumer commits what the application hands it; with
+//! commits after processing (`KafkaConsumer.commitSync` once the batch is done) at-least-once
+//! rests on three rules of Kafka's: a member given a partition starts at the group's committed
+//! offset (`ConsumerCoordinator.initWithCommittedOffsetsIfNeeded` → `refreshCommittedOffsets`);
+//! a member that is out of its generation cannot commit (`commit_fencing`,
+//! `ClassicGroup.validateOffsetCommit`), so only the current owner moves the committed offset,
+//! and only past what it processed; an accepted commit stays (`committed_offsets_durable`).
 //!
 //! Catches: committing before processing in at-least-once mode, a committed offset moved past
 //! unprocessed records (zombie commits), a reset that skips committed-but-unprocessed records.
