@@ -5,7 +5,6 @@
 mod common;
 
 use common::{assert_fires_only_when_broken, run};
-use kafkasim::sim::RunOutcome;
 
 /// A three-broker cluster with one topic, one producer and one reader, plus `extra` TOML.
 fn scenario(name: &str, topic: &str, producer: &str, extra: &str) -> String {
@@ -36,10 +35,6 @@ bound_ms = 30000
 {extra}
 "#
     )
-}
-
-fn fired(o: &RunOutcome) -> Vec<&'static str> {
-    o.violations.iter().map(|v| v.invariant).collect()
 }
 
 const ALL_ACKS: &str = "rate_per_s = 200\nacks = \"all\"";
