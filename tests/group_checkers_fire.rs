@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::assert_fires_only_when_broken;
+use common::{assert_fires_only_when_broken, run};
 
 /// Three brokers, one topic of 4 partitions, a producer, group `g` of `consumers`, plus `extra`.
 fn scenario(group: &str, extra: &str) -> String {
@@ -390,5 +390,76 @@ duration_ms = 6000
         &text,
         "commit_ignores_generation",
         HOLD_SEEDS,
+    );
+}
+
+/// `__consumer_offsets` has `min.insync.replicas = 1` (Kafka's broker default). Its leader is cut
+/// off from the other brokers until the ISR is itself alone, then loses power (its log was never
+/// flushed) and comes back. KIP-966's balanced recovery elects it again as the last known leader,
+/// which Kafka calls unclean (`PartitionChangeBuilder.electAnyLeader`): the committed offsets are
+/// gone, by configuration. The checkers see it, and the report lists it as expected, with the
+/// election; a process crash in its place (the log survives) shows neither.
+const OFFSETS_LEADER_ALONE_THEN_DOWN: &str = r#"
+[[fault]]
+at_ms = 5000
+kind = "partition"
+from = ["leader:__consumer_offsets/0"]
+to = ["b1", "b2", "b3"]
+duration_ms = 10000
+
+[[fault]]
+at_ms = 5000
+kind = "partition"
+from = ["b1", "b2", "b3"]
+to = ["leader:__consumer_offsets/0"]
+duration_ms = 10000
+
+[[fault]]
+at_ms = 11000
+kind = "crash"
+node = "leader:__consumer_offsets/0"
+mode = "power_loss"
+
+[[fault]]
+at_ms = 13000
+kind = "restart"
+node = "last_crashed"
+"#;
+
+#[test]
+fn offsets_lost_with_the_only_in_sync_replica_are_expected_by_configuration() {
+    let power_loss = scenario("consumers = 2", OFFSETS_LEADER_ALONE_THEN_DOWN).replace(
+        "[cluster]\n",
+        "[cluster]\nreplica_lag_time_max_ms = 3000\nflush_interval_ms = 30000\n",
+    );
+    let o = run(&power_loss, 1);
+    assert!(o.violations.is_empty(), "no failure: {:?}", o.violations);
+    let expected: Vec<&str> = o.expected_violations.iter().map(|v| v.invariant).collect();
+    for invariant in [
+        "committed_offsets_durable",
+        "generation_monotonic",
+        "log_matching",
+    ] {
+        assert!(
+            expected.contains(&invariant),
+            "{invariant} was not seen as expected loss: {expected:?}"
+        );
+    }
+    assert!(
+        o.expected_violations
+            .iter()
+            .all(|v| v.expected.as_deref().is_some_and(
+                |w| w.contains("unclean election") && w.contains("__consumer_offsets-0")
+            )),
+        "{:?}",
+        o.expected_violations
+    );
+    let process_crash = power_loss.replace("mode = \"power_loss\"", "mode = \"process\"");
+    let o = run(&process_crash, 1);
+    assert!(
+        o.violations.is_empty() && o.expected_violations.is_empty(),
+        "the log survives a process crash: {:?} {:?}",
+        o.violations,
+        o.expected_violations
     );
 }

@@ -37,7 +37,18 @@ impl Invariant for CommittedOffsetsDurable {
                 continue;
             };
             if served.is_none_or(|s| s < *acked) {
-                report.safety_about(NAME, Subject::GroupRecords(group, tp), format!("{group} {tp}: offset {acked} was committed and acknowledged, but {} {served:?} is served now", event.node));
+                let now = match served {
+                    Some(s) => format!("offset {s}"),
+                    None => "no committed offset".to_string(),
+                };
+                report.safety_about(
+                    NAME,
+                    Subject::GroupRecords(group, tp),
+                    format!(
+                        "{group} {tp}: offset {acked} was committed and acknowledged, but {} serves {now} now",
+                        event.node
+                    ),
+                );
             }
         }
     }
