@@ -131,7 +131,10 @@ impl Ghost {
     /// `__consumer_offsets` partition or, while the controller names no leader for it, the
     /// replica still leading it at the newest epoch (a fenced leader that has not heard yet: it
     /// is the only one deciding for the group, and a later leader that loads the group announces
-    /// its own view).
+    /// its own view). A leader the controller has named again, at a newer epoch it has not heard
+    /// of yet, still decides too: what it appends meanwhile stays, because the new epoch starts
+    /// at its own log end (Kafka's `Partition.makeLeader` keeps the whole log of a re-elected
+    /// leader), and it keeps the group it has loaded.
     pub fn is_true_coordinator(&self, group: &str, node: NodeId) -> bool {
         let n = self
             .controller
@@ -148,9 +151,17 @@ impl Ghost {
         let NodeId::Broker(b) = node else {
             return false;
         };
-        let leaderless = self.controller.get(&tp).is_some_and(|s| s.leader.is_none());
+        let Some(named) = self.controller.get(&tp) else {
+            return false;
+        };
+        let re_elected = named.leader == Some(b)
+            && self.is_running(node)
+            && self.replica(&tp, b).is_some_and(
+                |r| matches!(r.role, GhostRole::Leader { epoch, .. } if epoch < named.leader_epoch),
+            );
         self.true_leader(&tp) == Some(b)
-            || (leaderless && self.newest_acting_leader(&tp) == Some(b))
+            || re_elected
+            || (named.leader.is_none() && self.newest_acting_leader(&tp) == Some(b))
     }
 
     /// The running replica of `tp` that leads at the newest epoch, if exactly one does.
@@ -405,5 +416,81 @@ impl Ghost {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Ghost;
+    use crate::history::{Event, EventKind};
+    use crate::protocol::message::PartitionState;
+    use crate::protocol::{NodeId, TopicPartition, CONSUMER_OFFSETS};
+
+    fn at(node: NodeId, kind: EventKind) -> Event {
+        Event {
+            at_us: 0,
+            node,
+            kind,
+        }
+    }
+
+    /// The controller names `leader` for `__consumer_offsets-0` at `epoch`.
+    fn named(leader: Option<u32>, epoch: i32) -> Event {
+        let state = PartitionState {
+            tp: TopicPartition::new(CONSUMER_OFFSETS, 0),
+            replicas: vec![1, 2],
+            leader,
+            leader_epoch: epoch,
+            isr: leader.into_iter().collect(),
+            partition_epoch: epoch,
+            elr: Vec::new(),
+            last_known_elr: Vec::new(),
+        };
+        at(
+            NodeId::Controller,
+            EventKind::PartitionChanged {
+                state,
+                reason: String::new(),
+                unclean_election: false,
+            },
+        )
+    }
+
+    fn leads(broker: u32, epoch: i32) -> Event {
+        at(
+            NodeId::Broker(broker),
+            EventKind::BecameLeader {
+                tp: TopicPartition::new(CONSUMER_OFFSETS, 0),
+                leader_epoch: epoch,
+                epoch_start_offset: 0,
+                isr: vec![broker],
+            },
+        )
+    }
+
+    /// Seed 1000054 of group-static-crash: b1 leads the offsets partition at epoch 3; a paused
+    /// controller fences every broker and names b1 again at epoch 5. Until b1 hears, it still
+    /// applies commits, and they stay (the new epoch starts at its own log end), so it is the
+    /// group's coordinator. b2, which the controller never named, is not.
+    #[test]
+    fn a_re_elected_leader_that_has_not_heard_still_coordinates() {
+        let mut g = Ghost::default();
+        for e in [named(Some(1), 3), leads(1, 3)] {
+            g.apply(&e);
+        }
+        assert!(g.is_true_coordinator("g", NodeId::Broker(1)));
+        g.apply(&named(None, 4));
+        assert!(
+            g.is_true_coordinator("g", NodeId::Broker(1)),
+            "leaderless: b1 acts"
+        );
+        g.apply(&named(Some(1), 5));
+        assert!(g.is_true_coordinator("g", NodeId::Broker(1)), "named again");
+        assert!(!g.is_true_coordinator("g", NodeId::Broker(2)));
+        g.apply(&named(Some(2), 6));
+        assert!(
+            !g.is_true_coordinator("g", NodeId::Broker(1)),
+            "another broker named: b1's later appends are truncated"
+        );
     }
 }

@@ -8,6 +8,10 @@
 //! * ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID: the member lost its partitions (`onPartitionsLost`)
 //!   and rejoins (without member id for UNKNOWN_MEMBER_ID).
 //! * FENCED_INSTANCE_ID: fatal; the consumer stops (`FencedInstanceIdException`).
+//! * A heartbeat's error counts only if the member is still in the generation the heartbeat was
+//!   sent with (`generationUnchanged`), and REBALANCE_IN_PROGRESS only from a stable member.
+//! * One JoinGroup at a time (`joinFuture`); it may be held for the whole rebalance, so it waits
+//!   `max(request.timeout.ms, max.poll.interval.ms + 5 s)` for its answer.
 //! * NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE / a timeout: rediscover the coordinator.
 //!
 //! A member heartbeats in COMPLETING_REBALANCE and STABLE only (`hasNotJoinedGroup` disables the
@@ -19,7 +23,7 @@
 //! its next `poll()`, whose `onJoinPrepare` gives it away as lost; a `commitSync` before that
 //! poll fails in the client with `CommitFailedException` (no request is sent).
 
-use super::{Consumer, Inflight, Timer, RETRY_BACKOFF_MS};
+use super::{Consumer, Inflight, SentGeneration, Timer, RETRY_BACKOFF_MS};
 use crate::effects::Effects;
 use crate::history::EventKind;
 use crate::protocol::group::*;
@@ -123,7 +127,10 @@ impl Consumer {
             return;
         }
         self.rejoin_if_metadata_changed();
-        let joining = matches!(self.member.state, State::Joining | State::Syncing);
+        // Kafka's `joinFuture`: while a JoinGroup is in flight no other is sent, even if the
+        // member was reset meanwhile; its answer is then ignored and the member joins again.
+        let joining = matches!(self.member.state, State::Joining | State::Syncing)
+            || self.has_inflight(|k| matches!(k, Inflight::JoinGroup));
         if self.member.rejoin_needed
             && !joining
             && self.app.at_poll_boundary()
@@ -313,7 +320,9 @@ impl Consumer {
             }
             (Inflight::JoinGroup, Response::JoinGroup(r)) => self.on_join(now, r.clone(), out),
             (Inflight::SyncGroup, Response::SyncGroup(r)) => self.on_sync(now, r.clone(), out),
-            (Inflight::Heartbeat, Response::Heartbeat(r)) => self.on_heartbeat(now, r.error, out),
+            (Inflight::Heartbeat(sent), Response::Heartbeat(r)) => {
+                self.on_heartbeat(now, sent, r.error, out)
+            }
             (Inflight::LeaveGroup, Response::LeaveGroup(_)) => {}
             _ => return false,
         }
@@ -509,7 +518,7 @@ impl Consumer {
         self.start_heartbeats(now);
         let (Some(coordinator), false) = (
             self.coordinator,
-            self.has_inflight(|k| matches!(k, Inflight::Heartbeat)),
+            self.has_inflight(|k| matches!(k, Inflight::Heartbeat(_))),
         ) else {
             return;
         };
@@ -519,22 +528,43 @@ impl Consumer {
             member_id: self.member.member_id.clone(),
             group_instance_id: self.member.instance_id.clone(),
         };
+        let sent = SentGeneration {
+            generation: req.generation_id,
+            member_id: req.member_id.clone(),
+        };
         self.send_request(
             now,
             NodeId::Broker(coordinator),
-            Inflight::Heartbeat,
+            Inflight::Heartbeat(sent),
             Request::Heartbeat(req),
             out,
         );
     }
 
-    fn on_heartbeat(&mut self, now: Millis, error: ErrorCode, out: &mut Effects) {
+    /// Kafka's `HeartbeatResponseHandler`: REBALANCE_IN_PROGRESS asks for a rejoin only from a
+    /// stable member (a member already rebalancing ignores it); ILLEGAL_GENERATION,
+    /// UNKNOWN_MEMBER_ID and FENCED_INSTANCE_ID count only while the member is still in the
+    /// generation the heartbeat was sent with (`generationUnchanged`): an answer to a heartbeat
+    /// of a generation the member has already left or reset is stale and ignored. Acting on it
+    /// would reset a member that is rejoining, and a static member would send a second
+    /// JoinGroup that fences its own first one (FENCED_INSTANCE_ID, fatal).
+    fn on_heartbeat(
+        &mut self,
+        now: Millis,
+        sent: &SentGeneration,
+        error: ErrorCode,
+        out: &mut Effects,
+    ) {
+        let unchanged =
+            sent.generation == self.member.generation && sent.member_id == self.member.member_id;
         match error {
             ErrorCode::None => {}
-            ErrorCode::RebalanceInProgress => self.member.rejoin_needed = true,
-            ErrorCode::IllegalGeneration => self.reset_generation(false, out),
-            ErrorCode::UnknownMemberId => self.reset_generation(true, out),
-            ErrorCode::FencedInstanceId => self.fatal(error, out),
+            ErrorCode::RebalanceInProgress if self.member.state == State::Stable => {
+                self.member.rejoin_needed = true
+            }
+            ErrorCode::IllegalGeneration if unchanged => self.reset_generation(false, out),
+            ErrorCode::UnknownMemberId if unchanged => self.reset_generation(true, out),
+            ErrorCode::FencedInstanceId if unchanged => self.fatal(error, out),
             ErrorCode::NotCoordinator | ErrorCode::CoordinatorNotAvailable => {
                 self.coordinator_lost(now)
             }

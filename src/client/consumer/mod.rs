@@ -43,7 +43,7 @@ pub enum Inflight {
     FindCoordinator,
     JoinGroup,
     SyncGroup,
-    Heartbeat,
+    Heartbeat(SentGeneration),
     LeaveGroup,
     OffsetCommit {
         offsets: Vec<(TopicPartition, u64)>,
@@ -53,6 +53,13 @@ pub enum Inflight {
     OffsetFetch(Vec<TopicPartition>),
     ListOffsets(TopicPartition),
     Fetch(Vec<TopicPartition>),
+}
+
+/// The generation and member id a request was sent with (Kafka's `sentGeneration`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentGeneration {
+    pub generation: i32,
+    pub member_id: String,
 }
 
 /// One consumer of a group.
@@ -126,10 +133,9 @@ impl Consumer {
     ) {
         let corr = self.next_correlation_id;
         self.next_correlation_id += 1;
-        let timer = self.timers.schedule(
-            now + self.cfg.request_timeout_ms,
-            Timer::RequestTimeout(corr),
-        );
+        let timer = self
+            .timers
+            .schedule(now + self.timeout_ms(&kind), Timer::RequestTimeout(corr));
         self.inflight.insert(corr, (kind, timer));
         out.send(
             to,
@@ -138,6 +144,22 @@ impl Consumer {
                 body,
             },
         );
+    }
+
+    /// `request.timeout.ms`, except for JoinGroup, which the coordinator may hold for the whole
+    /// rebalance: Kafka's `sendJoinGroupRequest` waits `max(request.timeout.ms,
+    /// rebalance.timeout.ms + 5 s)` (`JOIN_GROUP_TIMEOUT_LAPSE`), the rebalance timeout being
+    /// `max.poll.interval.ms`.
+    fn timeout_ms(&self, kind: &Inflight) -> u64 {
+        const JOIN_GROUP_TIMEOUT_LAPSE_MS: u64 = 5000;
+        match kind {
+            Inflight::JoinGroup => self.cfg.request_timeout_ms.max(
+                self.cfg
+                    .max_poll_interval_ms
+                    .saturating_add(JOIN_GROUP_TIMEOUT_LAPSE_MS),
+            ),
+            _ => self.cfg.request_timeout_ms,
+        }
     }
 
     pub fn for_each_inflight(&self, mut f: impl FnMut(&Inflight)) {
@@ -252,7 +274,7 @@ impl Consumer {
             k @ (Inflight::FindCoordinator
             | Inflight::JoinGroup
             | Inflight::SyncGroup
-            | Inflight::Heartbeat
+            | Inflight::Heartbeat(_)
             | Inflight::LeaveGroup) => self.membership_timeout(now, k, out),
             k => self.app_timeout(now, k, out),
         }
@@ -466,5 +488,70 @@ mod tests {
             )
             .is_some());
         }
+    }
+
+    /// Kafka's `HeartbeatResponseHandler` with `generationUnchanged`: a static member whose poll
+    /// timed out resets and joins again; the UNKNOWN_MEMBER_ID answer to the heartbeat it sent
+    /// in the old generation then arrives. It is stale and ignored: acting on it reset the
+    /// joining member, which sent a second JoinGroup, and the coordinator fenced the first with
+    /// FENCED_INSTANCE_ID, which stopped the consumer for good (group-static-crash swarm seed
+    /// 1000148, a group left Empty).
+    #[test]
+    fn a_stale_heartbeat_error_does_not_reset_a_joining_member() {
+        let mut c = consumer();
+        c.member.instance_id = Some("g-1".into());
+        stable_owning_t0(&mut c);
+        let mut out = Effects::default();
+        c.heartbeat_due(5, &mut out);
+        let heartbeat = sent(&out, |r| matches!(r, Request::Heartbeat(_))).expect("heartbeat");
+
+        c.poll_timeout(10, &mut Effects::default());
+        let mut out = Effects::default();
+        c.tick(11, &mut out);
+        assert!(sent(&out, |r| matches!(r, Request::JoinGroup(_))).is_some());
+        assert_eq!(c.member.state, State::Joining);
+
+        let stale = Response::Heartbeat(crate::protocol::group::HeartbeatResponse {
+            error: ErrorCode::UnknownMemberId,
+        });
+        let out = respond(&mut c, 12, heartbeat, stale);
+        assert_eq!(c.member.state, State::Joining, "still joining");
+        assert_eq!(sent(&out, |r| matches!(r, Request::JoinGroup(_))), None);
+    }
+
+    /// The same answer to a heartbeat of the member's current generation resets it, as Kafka's
+    /// does: it rejoins without a member id.
+    #[test]
+    fn a_current_heartbeat_error_resets_the_member() {
+        let mut c = consumer();
+        stable_owning_t0(&mut c);
+        let mut out = Effects::default();
+        c.heartbeat_due(5, &mut out);
+        let heartbeat = sent(&out, |r| matches!(r, Request::Heartbeat(_))).expect("heartbeat");
+        let current = Response::Heartbeat(crate::protocol::group::HeartbeatResponse {
+            error: ErrorCode::UnknownMemberId,
+        });
+        let out = respond(&mut c, 6, heartbeat, current);
+        assert_eq!(c.member.generation, NO_GENERATION);
+        assert!(sent(
+            &out,
+            |r| matches!(r, Request::JoinGroup(j) if j.member_id.is_empty())
+        )
+        .is_some());
+    }
+
+    /// The coordinator holds a JoinGroup until the rebalance completes, up to the rebalance
+    /// timeout (`max.poll.interval.ms`): the client waits that plus 5 s, never less than
+    /// `request.timeout.ms` (Kafka's `sendJoinGroupRequest`).
+    #[test]
+    fn a_join_waits_for_the_rebalance_timeout_plus_five_seconds() {
+        let mut c = consumer();
+        c.cfg.request_timeout_ms = 5000;
+        c.cfg.max_poll_interval_ms = 7000;
+        let (_, _join) = start_joining(&mut c);
+        c.tick(1 + 11_999, &mut Effects::default());
+        assert_eq!(c.member.state, State::Joining, "still waiting at 12 s");
+        c.tick(1 + 12_000, &mut Effects::default());
+        assert_eq!(c.member.state, State::Unjoined, "timed out after 7 s + 5 s");
     }
 }
