@@ -262,6 +262,21 @@ const SWITCH_OFF_REGRESSIONS: &[(&str, u64, &str)] = &[
         103923,
         "a heartbeat sent before a power loss unfenced the broker and an ELR election named it before its new process registered; the checker held that against the ISR",
     ),
+    (
+        "group-static-crash",
+        1000054,
+        "commits of a coordinator the controller had named again at a newer epoch, applied before it heard, were not counted (lag 1 for ever)",
+    ),
+    (
+        "group-static-crash",
+        1000148,
+        "a stale heartbeat error reset a joining static member, whose second JoinGroup fenced its first: FENCED_INSTANCE_ID, the group left Empty",
+    ),
+    (
+        "group-slow-poll",
+        1001387,
+        "commits of a re-elected coordinator that had not heard yet were not counted (lag 1 for ever)",
+    ),
 ];
 
 #[test]
