@@ -10,8 +10,9 @@
 //! * FENCED_INSTANCE_ID: fatal; the consumer stops (`FencedInstanceIdException`).
 //! * A heartbeat's error counts only if the member is still in the generation the heartbeat was
 //!   sent with (`generationUnchanged`), and REBALANCE_IN_PROGRESS only from a stable member.
-//! * One JoinGroup at a time (`joinFuture`); it may be held for the whole rebalance, so it waits
-//!   `max(request.timeout.ms, max.poll.interval.ms + 5 s)` for its answer.
+//! * One JoinGroup at a time (`joinFuture`). It waits `request.timeout.ms`, not Kafka's
+//!   `max(request.timeout.ms, rebalance timeout + 5 s)`: kafkasim has no disconnects that would
+//!   fail it at once when its coordinator dies.
 //! * NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE / a timeout: rediscover the coordinator.
 //!
 //! A member heartbeats in COMPLETING_REBALANCE and STABLE only (`hasNotJoinedGroup` disables the
