@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_fires_only_when_broken, run};
+use common::{assert_expected_by_unclean_election, assert_fires_only_when_broken, run};
 
 /// A three-broker cluster with one topic, one producer and one reader, plus `extra` TOML.
 fn scenario(name: &str, topic: &str, producer: &str, extra: &str) -> String {
@@ -144,26 +144,15 @@ fn unclean_election_loses_acknowledged_writes_and_rewrites_offsets() {
         "min_insync_replicas = 2\nunclean_leader_election = true",
     );
     let o = run(&unclean, 0);
-    let expected: Vec<&str> = o.expected_violations.iter().map(|v| v.invariant).collect();
-    for invariant in [
-        "no_lost_acked_write",
-        "one_value_per_offset",
-        "log_matching",
-    ] {
-        assert!(
-            expected.contains(&invariant),
-            "{invariant} was not seen as expected loss: {expected:?}"
-        );
-    }
-    assert!(
-        o.expected_violations.iter().all(|v| v
-            .expected
-            .as_deref()
-            .is_some_and(|w| w.contains("unclean election"))),
-        "{:?}",
-        o.expected_violations
+    assert_expected_by_unclean_election(
+        &o,
+        &[
+            "no_lost_acked_write",
+            "one_value_per_offset",
+            "log_matching",
+        ],
+        "",
     );
-    assert!(o.violations.is_empty(), "no failure: {:?}", o.violations);
     let o = run(&clean, 0);
     assert!(
         o.violations.is_empty() && o.expected_violations.is_empty(),

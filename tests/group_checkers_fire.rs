@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_fires_only_when_broken, run};
+use common::{assert_expected_by_unclean_election, assert_fires_only_when_broken, run};
 
 /// Three brokers, one topic of 4 partitions, a producer, group `g` of `consumers`, plus `extra`.
 fn scenario(group: &str, extra: &str) -> String {
@@ -295,18 +295,23 @@ kind = "restart"
 node = "c2"
 "#;
 
+/// The static scenario with `faults` holds on today's protocol over `HOLD_SEEDS` seeds, and
+/// `exclusive_ownership` fires when eager members keep their partitions while they rejoin.
+fn static_overlap_fires_only_when_eager_members_keep_partitions(faults: &str) {
+    assert_fires_only_when_broken(
+        "exclusive_ownership",
+        &static_scenario(faults),
+        "eager_keeps_partitions_on_rejoin",
+        HOLD_SEEDS,
+    );
+}
+
 /// A dead process owns nothing, even while the coordinator keeps its static member; two live
 /// members of one generation still may not share a partition (an eager member that keeps its
 /// partitions while it rejoins shares them with c2 when c2 comes back).
 #[test]
 fn exclusive_ownership_holds_for_a_dead_static_member_and_fires_on_a_real_overlap() {
-    let text = static_scenario(C2_DIES_AND_RETURNS);
-    assert_fires_only_when_broken(
-        "exclusive_ownership",
-        &text,
-        "eager_keeps_partitions_on_rejoin",
-        HOLD_SEEDS,
-    );
+    static_overlap_fires_only_when_eager_members_keep_partitions(C2_DIES_AND_RETURNS);
 }
 
 /// The live variant: c2's batch at 15 s takes 10 s longer, past `max.poll.interval.ms`. As in
@@ -328,13 +333,7 @@ at_ms = 30000
 kind = "restart"
 node = "c1"
 "#;
-    let text = static_scenario(faults);
-    assert_fires_only_when_broken(
-        "exclusive_ownership",
-        &text,
-        "eager_keeps_partitions_on_rejoin",
-        HOLD_SEEDS,
-    );
+    static_overlap_fires_only_when_eager_members_keep_partitions(faults);
 }
 
 /// The coordinator moves while it keeps the dead static member: the group's
@@ -356,13 +355,7 @@ kind = "restart"
 node = "last_crashed"
 "#
     );
-    let text = static_scenario(&faults);
-    assert_fires_only_when_broken(
-        "exclusive_ownership",
-        &text,
-        "eager_keeps_partitions_on_rejoin",
-        HOLD_SEEDS,
-    );
+    static_overlap_fires_only_when_eager_members_keep_partitions(&faults);
 }
 
 /// c2's batch at 17.5 s takes a second longer, and a GC-like pause freezes c2 from 18 s to
@@ -433,26 +426,14 @@ fn offsets_lost_with_the_only_in_sync_replica_are_expected_by_configuration() {
         "[cluster]\nreplica_lag_time_max_ms = 3000\nflush_interval_ms = 30000\n",
     );
     let o = run(&power_loss, 1);
-    assert!(o.violations.is_empty(), "no failure: {:?}", o.violations);
-    let expected: Vec<&str> = o.expected_violations.iter().map(|v| v.invariant).collect();
-    for invariant in [
-        "committed_offsets_durable",
-        "generation_monotonic",
-        "log_matching",
-    ] {
-        assert!(
-            expected.contains(&invariant),
-            "{invariant} was not seen as expected loss: {expected:?}"
-        );
-    }
-    assert!(
-        o.expected_violations
-            .iter()
-            .all(|v| v.expected.as_deref().is_some_and(
-                |w| w.contains("unclean election") && w.contains("__consumer_offsets-0")
-            )),
-        "{:?}",
-        o.expected_violations
+    assert_expected_by_unclean_election(
+        &o,
+        &[
+            "committed_offsets_durable",
+            "generation_monotonic",
+            "log_matching",
+        ],
+        "__consumer_offsets-0",
     );
     let process_crash = power_loss.replace("mode = \"power_loss\"", "mode = \"process\"");
     let o = run(&process_crash, 1);

@@ -57,3 +57,26 @@ pub fn assert_fires_only_when_broken(invariant: &str, text: &str, switch: &str, 
         );
     }
 }
+
+/// A loss Kafka's configuration allows: every one of `invariants` fired and is listed as
+/// expected, each because of an unclean election (whose text contains `election`), and nothing
+/// failed.
+#[allow(dead_code)] // not every test binary uses it
+pub fn assert_expected_by_unclean_election(o: &RunOutcome, invariants: &[&str], election: &str) {
+    assert!(o.violations.is_empty(), "no failure: {:?}", o.violations);
+    let expected: Vec<&str> = o.expected_violations.iter().map(|v| v.invariant).collect();
+    for invariant in invariants {
+        assert!(
+            expected.contains(invariant),
+            "{invariant} was not seen as expected loss: {expected:?}"
+        );
+    }
+    assert!(
+        o.expected_violations.iter().all(|v| v
+            .expected
+            .as_deref()
+            .is_some_and(|w| w.contains("unclean election") && w.contains(election))),
+        "{:?}",
+        o.expected_violations
+    );
+}
