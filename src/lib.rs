@@ -46,6 +46,7 @@ pub mod history;
 pub mod input;
 pub mod protocol;
 pub mod report;
+pub mod request;
 pub mod scenario;
 pub mod script;
 pub mod sim;

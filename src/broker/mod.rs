@@ -21,8 +21,9 @@ use crate::effects::Effects;
 use crate::history::{EventKind, TruncateReason};
 use crate::protocol::message::*;
 use crate::protocol::{BrokerId, Millis, NodeId, TopicPartition};
+use crate::request::InFlightRequests;
 use crate::scenario::{ClusterConfig, CrashMode, ProtocolSwitches, TopicConfig};
-use crate::timer::{TimerId, TimerQueue};
+use crate::timer::TimerQueue;
 use follower::EpochLookup;
 use metadata::MetadataImage;
 use replica::Replica;
@@ -91,8 +92,7 @@ pub struct Broker {
     replicas: BTreeMap<TopicPartition, Replica>,
     metadata: MetadataImage,
     timers: TimerQueue<Timer>,
-    next_correlation_id: u64,
-    inflight: BTreeMap<u64, (Inflight, TimerId)>,
+    inflight: InFlightRequests<Inflight>,
     leader: leader::LeaderParking,
     fetchers: follower::Fetchers,
     shutting_down: bool,
@@ -137,8 +137,7 @@ impl Broker {
             replicas,
             metadata: MetadataImage::default(),
             timers: TimerQueue::default(),
-            next_correlation_id: 0,
-            inflight: BTreeMap::new(),
+            inflight: InFlightRequests::default(),
             leader: leader::LeaderParking::default(),
             fetchers: follower::Fetchers::default(),
             shutting_down: false,
@@ -293,8 +292,7 @@ impl Broker {
                 correlation_id,
                 body,
             } => {
-                if let Some((kind, timer)) = self.inflight.remove(&correlation_id) {
-                    self.timers.cancel(timer);
+                if let Some(kind) = self.inflight.complete(&mut self.timers, correlation_id) {
                     self.handle_response(now, correlation_id, kind, body, out);
                 }
             }
@@ -408,25 +406,19 @@ impl Broker {
         body: Request,
         out: &mut Effects,
     ) -> u64 {
-        let corr = self.next_correlation_id;
-        self.next_correlation_id += 1;
-        let timer = self.timers.schedule(
+        self.inflight.send(
+            &mut self.timers,
             now + self.cfg.cluster.request_timeout_ms,
-            Timer::RequestTimeout(corr),
-        );
-        self.inflight.insert(corr, (kind, timer));
-        out.send(
+            Timer::RequestTimeout,
             to,
-            Message::Request {
-                correlation_id: corr,
-                body,
-            },
-        );
-        corr
+            kind,
+            body,
+            out,
+        )
     }
 
     fn on_request_timeout(&mut self, now: Millis, corr: u64, out: &mut Effects) {
-        let Some((kind, _)) = self.inflight.remove(&corr) else {
+        let Some(kind) = self.inflight.expire(corr) else {
             return;
         };
         tracing::debug!(broker = self.id, ?kind, "request timed out");

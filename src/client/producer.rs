@@ -15,8 +15,9 @@ use crate::effects::Effects;
 use crate::history::EventKind;
 use crate::protocol::message::*;
 use crate::protocol::{ErrorCode, Millis, NodeId, Payload, ProducedValue, TopicPartition};
+use crate::request::InFlightRequests;
 use crate::scenario::{AcksConfig, ProducerConfig};
-use crate::timer::{TimerId, TimerQueue};
+use crate::timer::TimerQueue;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -65,8 +66,7 @@ pub struct Producer {
     ready: BTreeMap<u32, VecDeque<Batch>>,
     busy: BTreeSet<u32>,
     metadata: ClientMetadata,
-    inflight: BTreeMap<u64, (Inflight, TimerId)>,
-    next_correlation_id: u64,
+    inflight: InFlightRequests<Inflight>,
     timers: TimerQueue<Timer>,
     pending_wake: Option<Millis>,
 }
@@ -132,8 +132,7 @@ impl Producer {
             ready: BTreeMap::new(),
             busy: BTreeSet::new(),
             metadata: ClientMetadata::new(brokers, index as usize),
-            inflight: BTreeMap::new(),
-            next_correlation_id: 0,
+            inflight: InFlightRequests::default(),
             timers,
             pending_wake: None,
         }
@@ -264,19 +263,14 @@ impl Producer {
         body: Request,
         out: &mut Effects,
     ) {
-        let corr = self.next_correlation_id;
-        self.next_correlation_id += 1;
-        let timer = self.timers.schedule(
+        self.inflight.send(
+            &mut self.timers,
             now + self.cfg.request_timeout_ms,
-            Timer::RequestTimeout(corr),
-        );
-        self.inflight.insert(corr, (kind, timer));
-        out.send(
+            Timer::RequestTimeout,
             to,
-            Message::Request {
-                correlation_id: corr,
-                body,
-            },
+            kind,
+            body,
+            out,
         );
     }
 
@@ -400,10 +394,9 @@ impl Producer {
         else {
             return;
         };
-        let Some((kind, timer)) = self.inflight.remove(&correlation_id) else {
+        let Some(kind) = self.inflight.complete(&mut self.timers, correlation_id) else {
             return;
         };
-        self.timers.cancel(timer);
         match (kind, body) {
             (Inflight::Metadata, Response::Metadata(resp)) => {
                 let topic = self.tp_topic.clone();
@@ -454,7 +447,7 @@ impl Producer {
     }
 
     fn on_timeout(&mut self, now: Millis, corr: u64, out: &mut Effects) {
-        let Some((kind, _)) = self.inflight.remove(&corr) else {
+        let Some(kind) = self.inflight.expire(corr) else {
             return;
         };
         match kind {

@@ -13,8 +13,9 @@ use crate::effects::Effects;
 use crate::history::EventKind;
 use crate::protocol::message::*;
 use crate::protocol::{BrokerId, ErrorCode, Millis, NodeId, TopicPartition};
+use crate::request::InFlightRequests;
 use crate::scenario::{OffsetReset, ReaderConfig};
-use crate::timer::{TimerId, TimerQueue};
+use crate::timer::TimerQueue;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Pause after an error before trying a partition again (`retry.backoff.ms`).
@@ -52,8 +53,7 @@ pub struct Reader {
     backoff_until: BTreeMap<u32, Millis>,
     busy: BTreeSet<u32>,
     metadata: ClientMetadata,
-    inflight: BTreeMap<u64, (Inflight, TimerId)>,
-    next_correlation_id: u64,
+    inflight: InFlightRequests<Inflight>,
     timers: TimerQueue<Timer>,
     pending_wake: Option<Millis>,
 }
@@ -74,8 +74,7 @@ impl Reader {
             backoff_until: BTreeMap::new(),
             busy: BTreeSet::new(),
             metadata: ClientMetadata::new(brokers, index as usize),
-            inflight: BTreeMap::new(),
-            next_correlation_id: 0,
+            inflight: InFlightRequests::default(),
             timers,
             pending_wake: Some(0),
         }
@@ -118,19 +117,14 @@ impl Reader {
         body: Request,
         out: &mut Effects,
     ) {
-        let corr = self.next_correlation_id;
-        self.next_correlation_id += 1;
-        let timer = self.timers.schedule(
+        self.inflight.send(
+            &mut self.timers,
             now + self.cfg.request_timeout_ms,
-            Timer::RequestTimeout(corr),
-        );
-        self.inflight.insert(corr, (kind, timer));
-        out.send(
+            Timer::RequestTimeout,
             to,
-            Message::Request {
-                correlation_id: corr,
-                body,
-            },
+            kind,
+            body,
+            out,
         );
     }
 
@@ -243,7 +237,7 @@ impl Reader {
     }
 
     fn on_timeout(&mut self, now: Millis, corr: u64) {
-        let Some((kind, _)) = self.inflight.remove(&corr) else {
+        let Some(kind) = self.inflight.expire(corr) else {
             return;
         };
         self.release(now, kind, true);
@@ -282,10 +276,9 @@ impl Reader {
         else {
             return;
         };
-        let Some((kind, timer)) = self.inflight.remove(&correlation_id) else {
+        let Some(kind) = self.inflight.complete(&mut self.timers, correlation_id) else {
             return;
         };
-        self.timers.cancel(timer);
         match (&kind, body) {
             (Inflight::Metadata, Response::Metadata(resp)) => {
                 let topic = self.cfg.topic.clone();

@@ -17,9 +17,9 @@ use super::metadata::ClientMetadata;
 use crate::effects::Effects;
 use crate::protocol::message::{Message, MetadataRequest, Request, Response};
 use crate::protocol::{BrokerId, Millis, NodeId, TopicPartition};
+use crate::request::InFlightRequests;
 use crate::scenario::GroupConfig;
-use crate::timer::{TimerId, TimerQueue};
-use std::collections::BTreeMap;
+use crate::timer::TimerQueue;
 
 /// Pause after an error before retrying (`retry.backoff.ms`).
 pub const RETRY_BACKOFF_MS: Millis = 100;
@@ -77,8 +77,7 @@ pub struct Consumer {
     pub app: app::App,
     pub metadata: ClientMetadata,
     pub coordinator: Option<BrokerId>,
-    inflight: BTreeMap<u64, (Inflight, TimerId)>,
-    next_correlation_id: u64,
+    inflight: InFlightRequests<Inflight>,
     pub timers: TimerQueue<Timer>,
     pending_wake: Option<Millis>,
     /// A commit to send again once the coordinator is known.
@@ -99,8 +98,7 @@ impl Consumer {
             app: app::App::default(),
             metadata: ClientMetadata::new(brokers, index as usize),
             coordinator: None,
-            inflight: BTreeMap::new(),
-            next_correlation_id: 0,
+            inflight: InFlightRequests::default(),
             timers,
             pending_wake: Some(cfg.start_ms),
             pending_commit_retry: None,
@@ -131,33 +129,28 @@ impl Consumer {
         body: Request,
         out: &mut Effects,
     ) {
-        let corr = self.next_correlation_id;
-        self.next_correlation_id += 1;
         // Every request, JoinGroup included, waits `request.timeout.ms`. Kafka's JoinGroup waits
         // `max(request.timeout.ms, rebalance timeout + 5 s)` (`sendJoinGroupRequest`), but there
         // a broker crash closes the connection and fails the request at once; kafkasim has no
         // disconnects, so a JoinGroup lost with its coordinator would wait that long.
-        let timer = self.timers.schedule(
+        self.inflight.send(
+            &mut self.timers,
             now + self.cfg.request_timeout_ms,
-            Timer::RequestTimeout(corr),
-        );
-        self.inflight.insert(corr, (kind, timer));
-        out.send(
+            Timer::RequestTimeout,
             to,
-            Message::Request {
-                correlation_id: corr,
-                body,
-            },
+            kind,
+            body,
+            out,
         );
     }
 
     pub fn for_each_inflight(&self, mut f: impl FnMut(&Inflight)) {
-        self.inflight.values().for_each(|(k, _)| f(k));
+        self.inflight.kinds().for_each(&mut f);
     }
 
     /// Whether a request of this kind is in flight.
     pub fn has_inflight(&self, pred: impl Fn(&Inflight) -> bool) -> bool {
-        self.inflight.values().any(|(k, _)| pred(k))
+        self.inflight.kinds().any(pred)
     }
 
     pub fn tick(&mut self, now: Millis, out: &mut Effects) {
@@ -184,7 +177,7 @@ impl Consumer {
             app = ?self.app.stage_name(),
             retry = ?self.pending_commit_retry,
             app_state = %self.app.describe(),
-            inflight = ?self.inflight.values().map(|(k, _)| format!("{k:?}")).collect::<Vec<_>>(),
+            inflight = ?self.inflight.kinds().collect::<Vec<_>>(),
             "step"
         );
         if self.member.is_fatal() {
@@ -239,10 +232,9 @@ impl Consumer {
         else {
             return;
         };
-        let Some((kind, timer)) = self.inflight.remove(&correlation_id) else {
+        let Some(kind) = self.inflight.complete(&mut self.timers, correlation_id) else {
             return;
         };
-        self.timers.cancel(timer);
         match (kind, body) {
             (Inflight::Metadata, Response::Metadata(resp)) => self.metadata.update(now, &resp),
             (kind, body) => {
@@ -255,7 +247,7 @@ impl Consumer {
     }
 
     fn on_timeout(&mut self, now: Millis, corr: u64, out: &mut Effects) {
-        let Some((kind, _)) = self.inflight.remove(&corr) else {
+        let Some(kind) = self.inflight.expire(corr) else {
             return;
         };
         match kind {
