@@ -22,6 +22,8 @@
 //! * [`check`]: one invariant per file, fed the history event by event; they never look inside a
 //!   node.
 //! * [`report`]: the JSON report and the human summary.
+//! * [`Simulation`]: the library API for users' own tests (run a seed or a seed range, assert,
+//!   snapshot); the CLI ([`cli`]) is a layer over it.
 //!
 //! Two walls: the role cores never import `sim`, `check` or `report`; `check` reads `history` and
 //! `protocol`, never a node's internals.
@@ -50,5 +52,8 @@ pub mod request;
 pub mod scenario;
 pub mod script;
 pub mod sim;
+pub mod simulation;
 pub mod timeline;
 pub mod timer;
+
+pub use simulation::{Run, Runs, Simulation};

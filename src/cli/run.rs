@@ -1,7 +1,6 @@
 //! `kafkasim run SCENARIO [--seed N] [--json]`: simulate one scenario for one seed and check it.
 
 use super::CliError;
-use crate::report::RunReport;
 use crate::sim::{run_scenario, RunOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -29,41 +28,34 @@ pub struct RunArgs {
 }
 
 pub fn main(args: RunArgs) -> Result<u8, CliError> {
-    let scenario =
-        crate::scenario::load(&args.scenario).map_err(|e| CliError::bad_input(e.to_string()))?;
-    let seed = args.seed.unwrap_or(scenario.spec.seed);
-    let path = scenario.path.clone();
-    let scenario = if args.swarm {
-        crate::scenario::swarm::apply(&scenario, seed)
-    } else {
-        scenario
-    };
+    let sim =
+        crate::Simulation::load(&args.scenario).map_err(|e| CliError::bad_input(e.to_string()))?;
+    let sim = if args.swarm { sim.swarm() } else { sim };
+    let seed = args.seed.unwrap_or(sim.scenario().seed);
+    let path = args.scenario.display().to_string();
     if args.swarm && !args.json {
         crate::say!(
             "swarm profile for seed {seed}:\n{}",
-            crate::scenario::swarm::describe(&scenario)
+            crate::scenario::swarm::describe(&sim.as_run(seed))
         );
     }
     if args.check_determinism {
-        return check_determinism(Arc::new(scenario), seed);
+        return check_determinism(Arc::new(sim.as_run(seed)), seed);
     }
-    let outcome = run_scenario(Arc::new(scenario), seed, RunOptions::default()).map_err(|p| CliError {
+    let run = sim.try_run(seed).map_err(|p| CliError {
         code: 101,
         message: format!(
             "kafkasim bug: the simulation panicked: {}\nreproduce: cargo run --release -- run {path} --seed {seed}",
             p.message
         ),
     })?;
-    let report = RunReport::new(&path, &outcome);
+    let report = run.report();
     if args.json {
         crate::say!("{}", report.to_json());
     } else {
         crate::say_raw!("{}", report.human());
         if report.exit_code() != 0 {
-            crate::say!(
-                "reproduce: {}",
-                crate::fuzz::reproduce_line(&path, seed, args.swarm)
-            );
+            crate::say!("reproduce: {}", run.reproduce());
         }
     }
     Ok(report.exit_code())

@@ -81,25 +81,11 @@ pub fn reproduce_line(scenario: &str, seed: u64, swarm: bool) -> String {
 pub fn run(plan: &Plan, jobs: usize, progress: &progress::Progress) -> FuzzResult {
     let started = std::time::Instant::now();
     let work = plan.work();
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Outcome>> = Mutex::new(Vec::with_capacity(work.len()));
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some((s, seed)) = work.get(i).copied() else {
-                    break;
-                };
-                let outcome = run_one(plan, s, seed);
-                progress.finished(outcome.failure.is_some());
-                results
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(outcome);
-            });
-        }
+    let results = on_threads(&work, jobs, |&(s, seed)| {
+        let outcome = run_one(plan, s, seed);
+        progress.finished(outcome.failure.is_some());
+        outcome
     });
-    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     let sim_ms = results.iter().map(|r| r.sim_ms).sum();
     let mut expected: Vec<Failure> = results.iter().filter_map(|r| r.expected.clone()).collect();
     expected.sort();
@@ -112,6 +98,35 @@ pub fn run(plan: &Plan, jobs: usize, progress: &progress::Progress) -> FuzzResul
         wall_ms: started.elapsed().as_millis() as u64,
         sim_ms,
     }
+}
+
+/// `f` applied to every item on `jobs` worker threads, each taking the next item as it finishes
+/// one; the results come back in the order of `items`, whatever the number of jobs.
+pub fn on_threads<I: Sync, R: Send>(
+    items: &[I],
+    jobs: usize,
+    f: impl Fn(&I) -> R + Sync,
+) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::with_capacity(items.len()));
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(item) = items.get(i) else {
+                    break;
+                };
+                let r = f(item);
+                results
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((i, r));
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 /// What one seed gave.
@@ -180,7 +195,8 @@ fn run_one(plan: &Plan, s: usize, seed: u64) -> Outcome {
                 detail: first.detail.clone(),
             };
             if let Some(dir) = &plan.out_dir {
-                keep_log(dir, &scenario, seed, plan.swarm);
+                // A sweep goes on without the log it could not write.
+                let _ = keep_log(dir, &scenario, seed, plan.swarm);
             }
             Outcome {
                 failure: Some(f),
@@ -191,11 +207,17 @@ fn run_one(plan: &Plan, s: usize, seed: u64) -> Outcome {
     }
 }
 
-/// Re-runs a failing seed keeping every event and writes its trace, report and history.
-fn keep_log(dir: &std::path::Path, scenario: &Arc<ValidScenario>, seed: u64, swarm: bool) {
-    let Ok(o) = run_scenario(scenario.clone(), seed, RunOptions::keeping_events()) else {
-        return;
-    };
+/// Re-runs a failing seed keeping every event and writes its trace, report and history into
+/// `dir/{name}-seed-{seed}[-swarm]/`; returns that folder. `scenario` is the scenario as run
+/// (after a swarm draw).
+pub fn keep_log(
+    dir: &std::path::Path,
+    scenario: &Arc<ValidScenario>,
+    seed: u64,
+    swarm: bool,
+) -> std::io::Result<PathBuf> {
+    let o = run_scenario(scenario.clone(), seed, RunOptions::keeping_events())
+        .map_err(|p| std::io::Error::other(p.message))?;
     let name = format!(
         "{}-seed-{seed}{}",
         scenario.spec.name,
@@ -205,10 +227,11 @@ fn keep_log(dir: &std::path::Path, scenario: &Arc<ValidScenario>, seed: u64, swa
     let report = RunReport::new(&scenario.path, &o);
     let trace: String = o.history.iter().map(|e| format!("{e}\n")).collect();
     let jsonl = crate::history::json::to_jsonl(&o.meta, &o.history);
-    let _ = std::fs::create_dir_all(&folder)
-        .and_then(|_| std::fs::write(folder.join("trace.txt"), trace))
-        .and_then(|_| std::fs::write(folder.join("report.json"), report.to_json()))
-        .and_then(|_| std::fs::write(folder.join("history.jsonl"), jsonl));
+    std::fs::create_dir_all(&folder)?;
+    std::fs::write(folder.join("trace.txt"), trace)?;
+    std::fs::write(folder.join("report.json"), report.to_json())?;
+    std::fs::write(folder.join("history.jsonl"), jsonl)?;
+    Ok(folder)
 }
 
 /// How many seeds a fuzzer needs to find a failure, as a median over every place in `seeds` it
