@@ -488,3 +488,7 @@ impl Producer {
         });
     }
 }
+
+#[cfg(test)]
+#[path = "producer_tests.rs"]
+mod tests;
