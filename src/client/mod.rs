@@ -6,3 +6,5 @@ pub mod metadata;
 pub mod partitioner;
 pub mod producer;
 pub mod reader;
+#[cfg(test)]
+mod testing;

@@ -2,98 +2,28 @@
 //! topic `t`, three brokers; the test plays the brokers.
 
 use super::*;
+use crate::client::testing::{impl_core, Harness};
 use rand::SeedableRng;
 
-/// The producer, the requests it sent that are not answered yet, and the events it recorded.
-struct Harness {
-    p: Producer,
-    now: Millis,
-    pending: Vec<(u64, NodeId, Request)>,
-    events: Vec<EventKind>,
+impl_core!(Producer);
+
+/// A producer of one record (at 0 ms) with the default config plus `extra` (TOML lines).
+fn producer(extra: &str) -> Harness<Producer> {
+    let cfg: ProducerConfig = toml::from_str(&format!(
+        "topic = \"t\"\nrate_per_s = 1000.0\nstop_ms = 1\n{extra}"
+    ))
+    .unwrap();
+    Harness::new(Producer::new(
+        1,
+        cfg,
+        1,
+        3,
+        60_000,
+        ChaCha8Rng::seed_from_u64(0),
+    ))
 }
 
-impl Harness {
-    /// A producer of one record (at 0 ms) with the default config plus `extra` (TOML lines).
-    fn new(extra: &str) -> Harness {
-        let cfg: ProducerConfig =
-            toml::from_str(&format!("topic = \"t\"\nrate_per_s = 1000.0\nstop_ms = 1\n{extra}"))
-                .unwrap();
-        let p = Producer::new(1, cfg, 1, 3, 60_000, ChaCha8Rng::seed_from_u64(0));
-        Harness {
-            p,
-            now: 0,
-            pending: Vec::new(),
-            events: Vec::new(),
-        }
-    }
-
-    fn take(&mut self, out: Effects) {
-        for (to, m) in out.sends {
-            if let Message::Request {
-                correlation_id,
-                body,
-            } = m
-            {
-                self.pending.push((correlation_id, to, body));
-            }
-        }
-        self.events.extend(out.events);
-    }
-
-    /// Fires every timer due up to `to`.
-    fn advance(&mut self, to: Millis) {
-        while let Some(at) = self.p.next_deadline().filter(|at| *at <= to) {
-            self.now = at;
-            let mut out = Effects::default();
-            self.p.tick(at, &mut out);
-            self.take(out);
-        }
-        self.now = to;
-    }
-
-    /// Takes the first unanswered request that `pick` accepts.
-    fn request(&mut self, pick: impl Fn(&Request) -> bool) -> Option<(u64, NodeId, Request)> {
-        let i = self.pending.iter().position(|(_, _, r)| pick(r))?;
-        Some(self.pending.remove(i))
-    }
-
-    fn respond(&mut self, correlation_id: u64, body: Response) {
-        let mut out = Effects::default();
-        self.p.handle(
-            self.now,
-            NodeId::Broker(1),
-            Message::Response {
-                correlation_id,
-                body,
-            },
-            &mut out,
-        );
-        self.take(out);
-    }
-
-    /// Answers the pending Metadata request: `t-0` is led by `leader` at `epoch`.
-    fn answer_metadata(&mut self, leader: u32, epoch: i32) {
-        let (corr, _, _) = self
-            .request(|r| matches!(r, Request::Metadata(_)))
-            .expect("a Metadata request");
-        let tp = TopicPartition::new("t", 0);
-        let partitions = vec![PartitionMetadata {
-            tp,
-            error: ErrorCode::None,
-            leader: Some(leader),
-            leader_epoch: epoch,
-            replicas: vec![1, 2, 3],
-            isr: vec![1, 2, 3],
-        }];
-        self.respond(
-            corr,
-            Response::Metadata(MetadataResponse {
-                brokers: vec![1, 2, 3],
-                partitions,
-            }),
-        );
-    }
-
+impl Harness<Producer> {
     /// Takes the pending Produce request: where it went and its correlation id.
     fn produce_request(&mut self) -> (u64, NodeId) {
         let (corr, to, _) = self
@@ -124,7 +54,7 @@ impl Harness {
 
 #[test]
 fn a_batch_lingers_then_goes_to_the_leader_the_metadata_names() {
-    let mut h = Harness::new("");
+    let mut h = producer("");
     // The first record asks for the partition's leader at once (Kafka's `waitOnMetadata`) ...
     h.advance(1);
     h.answer_metadata(2, 0);
@@ -147,12 +77,12 @@ fn a_batch_lingers_then_goes_to_the_leader_the_metadata_names() {
         }
         ref other => panic!("{other:?}"),
     }
-    assert!(h.p.is_idle());
+    assert!(h.core.is_idle());
 }
 
 #[test]
 fn not_leader_refreshes_the_metadata_and_retries_at_the_new_leader_after_the_backoff() {
-    let mut h = Harness::new("");
+    let mut h = producer("");
     h.advance(5);
     h.answer_metadata(2, 0);
     let (corr, _) = h.produce_request();
@@ -171,7 +101,7 @@ fn not_leader_refreshes_the_metadata_and_retries_at_the_new_leader_after_the_bac
 
 #[test]
 fn timeouts_retry_until_the_delivery_timeout_then_fail_as_unknown() {
-    let mut h = Harness::new("request_timeout_ms = 1000\ndelivery_timeout_ms = 1500");
+    let mut h = producer("request_timeout_ms = 1000\ndelivery_timeout_ms = 1500");
     h.advance(5);
     h.answer_metadata(2, 0);
     let _unanswered = h.produce_request();
@@ -199,7 +129,7 @@ fn timeouts_retry_until_the_delivery_timeout_then_fail_as_unknown() {
 
 #[test]
 fn an_error_that_proves_no_append_fails_definitely_when_retries_are_spent() {
-    let mut h = Harness::new("retries = 0");
+    let mut h = producer("retries = 0");
     h.advance(5);
     h.answer_metadata(2, 0);
     let (corr, _) = h.produce_request();
@@ -212,7 +142,7 @@ fn an_error_that_proves_no_append_fails_definitely_when_retries_are_spent() {
 
 #[test]
 fn an_error_after_append_fails_as_unknown() {
-    let mut h = Harness::new("retries = 0");
+    let mut h = producer("retries = 0");
     h.advance(5);
     h.answer_metadata(2, 0);
     let (corr, _) = h.produce_request();

@@ -368,3 +368,7 @@ impl Reader {
         });
     }
 }
+
+#[cfg(test)]
+#[path = "reader_tests.rs"]
+mod tests;
