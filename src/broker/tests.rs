@@ -1,8 +1,14 @@
 //! The broker core driven by hand, with mock time: one leader (b1) of `t-0` on replicas
 //! [b1, b2, b3], fed metadata records, produce requests and follower fetches, and answered as the
-//! controller would. The KIP-903 rules: fetches name the follower's incarnation, the leader
-//! checks it before proposing an ISR change and sends it with each member, retries send what
-//! they sent, and INELIGIBLE_REPLICA puts the leader back on its committed ISR.
+//! controller would.
+//!
+//! The leader's produce and fetch paths (Kafka's `Partition.appendRecordsToLeader`,
+//! `ReplicaManager.fetchMessages`): acks=all answered once the ISR holds the records, refused
+//! below `min.insync.replicas`, leader epochs checked on every fetch, consumers never served
+//! beyond the high watermark, lagging followers shrunk out of the ISR. And the KIP-903 rules:
+//! fetches name the follower's incarnation, the leader checks it before proposing an ISR change
+//! and sends it with each member, retries send what they sent, and INELIGIBLE_REPLICA puts the
+//! leader back on its committed ISR.
 
 use super::*;
 use crate::protocol::{ErrorCode, Payload, ProducedValue};
@@ -74,6 +80,11 @@ impl Harness {
 
     /// An acks=1 produce of `n` records.
     fn produce(&mut self, now: Millis, n: u64) {
+        self.produce_with(now, Acks::Leader, n);
+    }
+
+    /// A produce of `n` records with `acks`.
+    fn produce_with(&mut self, now: Millis, acks: Acks, n: u64) -> Effects {
         let entries = (0..n)
             .map(|_| {
                 self.next_seq += 1;
@@ -88,43 +99,55 @@ impl Harness {
             .collect();
         let body = Request::Produce(ProduceRequest {
             tp: tp(),
-            acks: Acks::Leader,
+            acks,
             timeout_ms: 1000,
             entries,
         });
-        self.request(now, NodeId::Producer(1), body);
+        self.request(now, NodeId::Producer(1), body)
     }
 
     /// A fetch by incarnation `epoch` of follower `b` at its log end `offset`; returns the
     /// effects and the partition's error in the answer (if answered at once).
     fn fetch(&mut self, now: Millis, b: BrokerId, epoch: u64, offset: u64) -> (Effects, ErrorCode) {
+        let follower = Some(ReplicaState {
+            replica_id: b,
+            replica_epoch: epoch,
+        });
+        let (out, answer) = self.fetch_as(now, NodeId::Broker(b), follower, 0, offset);
+        (out, answer.map_or(ErrorCode::None, |a| a.error))
+    }
+
+    /// A fetch of `t-0` from `offset` by `from` (a follower when `replica_state` is set) that
+    /// believes the leader epoch is `leader_epoch`; returns the effects and the partition's
+    /// answer, when answered at once (not parked to wait for data).
+    fn fetch_as(
+        &mut self,
+        now: Millis,
+        from: NodeId,
+        replica_state: Option<ReplicaState>,
+        leader_epoch: i32,
+        offset: u64,
+    ) -> (Effects, Option<FetchPartitionResponse>) {
         let body = Request::Fetch(FetchRequest {
-            replica_state: Some(ReplicaState {
-                replica_id: b,
-                replica_epoch: epoch,
-            }),
+            replica_state,
             max_wait_ms: FETCH_WAIT_MS,
             max_records: 100,
             partitions: vec![FetchPartition {
                 tp: tp(),
                 fetch_offset: offset,
-                current_leader_epoch: 0,
+                current_leader_epoch: leader_epoch,
                 last_fetched_epoch: 0,
             }],
         });
-        let out = self.request(now, NodeId::Broker(b), body);
-        let error = out
-            .sends
-            .iter()
-            .find_map(|(_, m)| match m {
-                Message::Response {
-                    body: Response::Fetch(f),
-                    ..
-                } => Some(f.partitions[0].error),
-                _ => None,
-            })
-            .unwrap_or(ErrorCode::None);
-        (out, error)
+        let out = self.request(now, from, body);
+        let answer = out.sends.iter().find_map(|(_, m)| match m {
+            Message::Response {
+                body: Response::Fetch(f),
+                ..
+            } => Some(f.partitions[0].clone()),
+            _ => None,
+        });
+        (out, answer)
     }
 
     /// The controller's answer to the AlterPartition request `corr`.
@@ -337,4 +360,106 @@ fn before_kip903_epochs_are_neither_checked_nor_sent() {
         sent[0].1.new_isr_with_epochs,
         vec![member(1, None), member(2, None), member(3, None)]
     );
+}
+
+/// The Produce answer in `out`, if any.
+fn produce_answer(out: &Effects) -> Option<ProduceResponse> {
+    out.sends.iter().find_map(|(_, m)| match m {
+        Message::Response {
+            body: Response::Produce(p),
+            ..
+        } => Some(p.clone()),
+        _ => None,
+    })
+}
+
+#[test]
+fn acks_all_is_answered_when_every_isr_member_has_the_records() {
+    let mut h = Harness::new(ProtocolSwitches::default());
+    let out = h.produce_with(1, Acks::All, 3);
+    assert!(
+        produce_answer(&out).is_none(),
+        "parked until the ISR has it"
+    );
+    // b2 (in the ISR) fetches the records: it holds them only once it fetches past them.
+    assert!(produce_answer(&h.fetch(2, 2, 0, 0).0).is_none());
+    assert_eq!(h.replica().high_watermark, 0);
+    let out = h.fetch(3, 2, 0, 3).0;
+    assert_eq!(h.replica().high_watermark, 3);
+    let answer = produce_answer(&out).expect("answered when the high watermark passes it");
+    assert_eq!(
+        (answer.error, answer.base_offset),
+        (ErrorCode::None, Some(0))
+    );
+}
+
+#[test]
+fn acks_all_below_min_insync_replicas_is_refused_before_the_append() {
+    let mut h = Harness::new(ProtocolSwitches::default());
+    h.push(1, MetadataRecord::Partition(partition(vec![1], 2)));
+    let answer = produce_answer(&h.produce_with(2, Acks::All, 1)).expect("answered at once");
+    assert_eq!(answer.error, ErrorCode::NotEnoughReplicas);
+    assert_eq!(h.leo(), 0, "nothing appended");
+    // acks=1 does not look at the ISR.
+    let answer = produce_answer(&h.produce_with(3, Acks::Leader, 1)).expect("answered");
+    assert_eq!(answer.error, ErrorCode::None);
+}
+
+#[test]
+fn fetches_with_another_leader_epoch_are_refused() {
+    let mut h = Harness::new(ProtocolSwitches::default());
+    // b1 is re-elected in leader epoch 1.
+    let state = PartitionState {
+        leader_epoch: 1,
+        ..partition(vec![1, 2], 2)
+    };
+    h.push(1, MetadataRecord::Partition(state));
+    let consumer = NodeId::Consumer(1);
+    let (_, older) = h.fetch_as(2, consumer, None, 0, 0);
+    assert_eq!(older.map(|a| a.error), Some(ErrorCode::FencedLeaderEpoch));
+    let (_, newer) = h.fetch_as(2, consumer, None, 2, 0);
+    assert_eq!(newer.map(|a| a.error), Some(ErrorCode::UnknownLeaderEpoch));
+    let (_, beyond) = h.fetch_as(2, consumer, None, 1, 5);
+    assert_eq!(beyond.map(|a| a.error), Some(ErrorCode::OffsetOutOfRange));
+}
+
+#[test]
+fn a_consumer_is_not_served_beyond_the_high_watermark_a_follower_is() {
+    let mut h = Harness::new(ProtocolSwitches::default());
+    h.produce(1, 2);
+    assert_eq!(h.replica().high_watermark, 0);
+    // The consumer's fetch waits (parked) for records below the high watermark.
+    let (_, consumer) = h.fetch_as(2, NodeId::Consumer(1), None, 0, 0);
+    assert!(
+        consumer.as_ref().is_none_or(|a| a.entries.is_empty()),
+        "{consumer:?}"
+    );
+    let follower = Some(ReplicaState {
+        replica_id: 2,
+        replica_epoch: 0,
+    });
+    let (_, answer) = h.fetch_as(2, NodeId::Broker(2), follower, 0, 0);
+    assert_eq!(answer.expect("answered").entries.len(), 2);
+}
+
+#[test]
+fn a_follower_that_stops_fetching_is_shrunk_out_after_replica_lag_time_max() {
+    let mut h = Harness::new(ProtocolSwitches::default());
+    h.fetch(0, 2, 0, 0);
+    h.produce(1, 1);
+    // b2 never fetches again; the ISR check runs every replica.lag.time.max.ms / 2 (5 s).
+    let mut proposed = Vec::new();
+    for now in (0..=20_000).step_by(500) {
+        let mut out = Effects::default();
+        h.b1.tick(now, &mut out);
+        proposed.extend(alter_partitions(&out).into_iter().map(|(_, r)| (now, r)));
+    }
+    let (at, first) = proposed.first().expect("a shrink was proposed");
+    let isr: Vec<BrokerId> = first
+        .new_isr_with_epochs
+        .iter()
+        .map(|m| m.broker_id)
+        .collect();
+    assert_eq!(isr, [1]);
+    assert!(*at > 10_000, "not before replica.lag.time.max.ms: {at}");
 }
