@@ -26,7 +26,8 @@
 //!   snapshot); the CLI ([`cli`]) is a layer over it.
 //!
 //! Two walls: the role cores never import `sim`, `check` or `report`; `check` reads `history` and
-//! `protocol`, never a node's internals.
+//! `protocol`, never a node's internals. Below them, `history` never reads `check`, and `protocol`
+//! stands on nothing but [`fnv`]. `tests/architecture.rs` checks these walls on the source.
 
 #[cfg(not(madsim))]
 compile_error!(
@@ -43,6 +44,7 @@ pub mod client;
 pub mod controller;
 pub mod coordinator;
 pub mod effects;
+pub mod fnv;
 pub mod fuzz;
 pub mod history;
 pub mod input;

@@ -7,21 +7,10 @@
 //! cluster is not converged within the scenario's bound.
 
 use super::ghost::Ghost;
+pub use crate::history::json::Expectations;
 use crate::protocol::{NodeId, TopicPartition};
 
 pub const NAME: &str = "replication_converges";
-
-/// What convergence demands of the clients.
-#[derive(Clone, Debug, Default)]
-pub struct Expectations {
-    /// Producers whose batches get outcomes (acks ≠ 0).
-    pub producers: Vec<u32>,
-    /// (reader, partition) pairs that must catch up.
-    pub readers: Vec<(u32, TopicPartition)>,
-    /// (group, its subscribed partitions): Stable, every partition owned by one current member,
-    /// committed offset at the high watermark (lag 0).
-    pub groups: Vec<(String, Vec<TopicPartition>)>,
-}
 
 /// `Ok` when converged, else the first thing still missing.
 pub fn converged(ghost: &Ghost, expect: &Expectations) -> Result<(), String> {

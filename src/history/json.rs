@@ -3,9 +3,20 @@
 //! every other line is one event: `{"at_us", "node", "event": {"type", ...}}`.
 
 use super::{Event, EventKind};
-use crate::check::convergence::Expectations;
 use crate::protocol::{NodeId, TopicPartition};
 use serde::{Deserialize, Serialize};
+
+/// What convergence demands of the clients (the liveness checker's input, kept in the header).
+#[derive(Clone, Debug, Default)]
+pub struct Expectations {
+    /// Producers whose batches get outcomes (acks ≠ 0).
+    pub producers: Vec<u32>,
+    /// (reader, partition) pairs that must catch up.
+    pub readers: Vec<(u32, TopicPartition)>,
+    /// (group, its subscribed partitions): Stable, every partition owned by one current member,
+    /// committed offset at the high watermark (lag 0).
+    pub groups: Vec<(String, Vec<TopicPartition>)>,
+}
 
 /// The header line of a history file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -13,34 +13,12 @@ pub mod wall;
 
 pub use event::{Event, EventKind, TruncateReason};
 
+use crate::fnv::Fnv64;
 use std::hash::{Hash, Hasher};
 
 /// Something that watches every event as it is recorded (a checker, a convergence probe).
 pub trait Observer: Send {
     fn observe(&mut self, event: &Event);
-}
-
-/// 64-bit FNV-1a.
-#[derive(Clone, Debug)]
-pub struct Fnv64(u64);
-
-impl Default for Fnv64 {
-    fn default() -> Self {
-        Fnv64(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv64 {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
 }
 
 /// The recorded history of one run.

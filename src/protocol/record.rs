@@ -47,7 +47,7 @@ impl Payload {
             Payload::Data { value, .. } => *value,
             Payload::Coordinator { key, value } => {
                 use std::hash::{Hash, Hasher};
-                let mut h = crate::history::Fnv64::default();
+                let mut h = crate::fnv::Fnv64::default();
                 (key, value).hash(&mut h);
                 ProducedValue {
                     producer: u32::MAX,

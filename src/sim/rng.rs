@@ -1,7 +1,7 @@
 //! Per-component random streams, all derived from the run seed, so that adding a draw in one
 //! component does not shift another's.
 
-use crate::history::Fnv64;
+use crate::fnv::Fnv64;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::hash::{Hash, Hasher};
