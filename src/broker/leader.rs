@@ -376,12 +376,8 @@ impl Broker {
         resp.high_watermark = r.high_watermark;
         resp.log_start_offset = r.log.log_start_offset();
         resp.leader_epoch = r.leader_epoch;
-        if p.current_leader_epoch != NO_EPOCH && p.current_leader_epoch < r.leader_epoch {
-            resp.error = ErrorCode::FencedLeaderEpoch;
-            return (resp, None);
-        }
-        if p.current_leader_epoch > r.leader_epoch {
-            resp.error = ErrorCode::UnknownLeaderEpoch;
+        resp.error = r.check_current_leader_epoch(p.current_leader_epoch);
+        if !resp.error.is_ok() {
             return (resp, None);
         }
         // Kafka: out of range below the log start or beyond the log end; between the high
@@ -451,8 +447,8 @@ impl Broker {
             resp.error = ErrorCode::NotLeaderOrFollower;
             return resp;
         };
-        if req.current_leader_epoch != NO_EPOCH && req.current_leader_epoch < r.leader_epoch {
-            resp.error = ErrorCode::FencedLeaderEpoch;
+        resp.error = r.check_current_leader_epoch(req.current_leader_epoch);
+        if !resp.error.is_ok() {
             return resp;
         }
         resp.leader_epoch = r.leader_epoch;
@@ -482,12 +478,8 @@ impl Broker {
             resp.error = ErrorCode::NotLeaderOrFollower;
             return resp;
         };
-        if req.current_leader_epoch < r.leader_epoch {
-            resp.error = ErrorCode::FencedLeaderEpoch;
-            return resp;
-        }
-        if req.current_leader_epoch > r.leader_epoch {
-            resp.error = ErrorCode::UnknownLeaderEpoch;
+        resp.error = r.check_current_leader_epoch(req.current_leader_epoch);
+        if !resp.error.is_ok() {
             return resp;
         }
         let (epoch, end) = r.log.end_offset_for_epoch(req.leader_epoch);

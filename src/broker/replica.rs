@@ -16,7 +16,7 @@
 
 use super::log::PartitionLog;
 use crate::protocol::message::BrokerState;
-use crate::protocol::{BrokerId, LeaderEpoch, Millis, TopicPartition, NO_EPOCH};
+use crate::protocol::{BrokerId, ErrorCode, LeaderEpoch, Millis, TopicPartition, NO_EPOCH};
 use crate::scenario::ProtocolSwitches;
 use std::collections::BTreeMap;
 
@@ -131,6 +131,22 @@ impl Replica {
             hw_checkpoint: 0,
             leader_epoch: NO_EPOCH,
             role: Role::Unknown,
+        }
+    }
+
+    /// Kafka's `Partition.checkCurrentLeaderEpoch`, the one fencing check of every request that
+    /// names the leader epoch it believes in (Fetch, ListOffsets, OffsetsForLeaderEpoch; KIP-320):
+    /// an older epoch is FENCED_LEADER_EPOCH (the sender is behind), a newer one
+    /// UNKNOWN_LEADER_EPOCH (this replica is behind), `NO_EPOCH` skips the check.
+    pub fn check_current_leader_epoch(&self, current: LeaderEpoch) -> ErrorCode {
+        if current == NO_EPOCH {
+            ErrorCode::None
+        } else if current < self.leader_epoch {
+            ErrorCode::FencedLeaderEpoch
+        } else if current > self.leader_epoch {
+            ErrorCode::UnknownLeaderEpoch
+        } else {
+            ErrorCode::None
         }
     }
 

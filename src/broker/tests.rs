@@ -421,6 +421,27 @@ fn fetches_with_another_leader_epoch_are_refused() {
     assert_eq!(newer.map(|a| a.error), Some(ErrorCode::UnknownLeaderEpoch));
     let (_, beyond) = h.fetch_as(2, consumer, None, 1, 5);
     assert_eq!(beyond.map(|a| a.error), Some(ErrorCode::OffsetOutOfRange));
+    // ListOffsets and OffsetsForLeaderEpoch take the same check (`checkCurrentLeaderEpoch`).
+    for (epoch, error) in [
+        (0, ErrorCode::FencedLeaderEpoch),
+        (2, ErrorCode::UnknownLeaderEpoch),
+        (1, ErrorCode::None),
+    ] {
+        let body = Request::ListOffsets(ListOffsetsRequest {
+            tp: tp(),
+            spec: OffsetSpec::Earliest,
+            current_leader_epoch: epoch,
+        });
+        let out = h.request(3, consumer, body);
+        let answer = out.sends.iter().find_map(|(_, m)| match m {
+            Message::Response {
+                body: Response::ListOffsets(l),
+                ..
+            } => Some(l.error),
+            _ => None,
+        });
+        assert_eq!(answer, Some(error), "ListOffsets in epoch {epoch}");
+    }
 }
 
 #[test]
