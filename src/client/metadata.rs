@@ -1,9 +1,20 @@
 //! A client's cache of partition leaders, refreshed with Metadata requests to any live broker
 //! (Kafka's `Metadata` + `NetworkClient` bootstrap rotation).
 
-use crate::protocol::message::{MetadataResponse, PartitionMetadata};
+use crate::protocol::message::{MetadataRequest, MetadataResponse, PartitionMetadata};
 use crate::protocol::{BrokerId, LeaderEpoch, Millis, TopicPartition, NO_EPOCH};
 use std::collections::BTreeMap;
+
+/// What a client that wants fresher metadata does now ([`ClientMetadata::refresh`]).
+#[derive(Debug)]
+pub enum Refresh {
+    /// Send this Metadata request to this broker (it is now in flight).
+    Send(BrokerId, MetadataRequest),
+    /// Too soon after the last answer: try again at this time.
+    RetryAt(Millis),
+    /// A refresh is in flight: its answer or its timeout will come.
+    InFlight,
+}
 
 #[derive(Clone, Debug)]
 pub struct ClientMetadata {
@@ -35,6 +46,20 @@ impl ClientMetadata {
             stale: true,
             last_refresh_ms: None,
         }
+    }
+
+    /// A refresh for `topics`, the one way every client asks for metadata (Kafka's
+    /// `NetworkClient.DefaultMetadataUpdater.maybeUpdate`): at most one in flight, and
+    /// `backoff_ms` (`retry.backoff.ms`) after the last answer before the next.
+    pub fn refresh(&mut self, now: Millis, backoff_ms: u64, topics: Vec<String>) -> Refresh {
+        if self.in_flight {
+            return Refresh::InFlight;
+        }
+        if !self.refresh_due(now, backoff_ms) {
+            return Refresh::RetryAt(self.last_refresh_ms.unwrap_or(now) + backoff_ms);
+        }
+        self.in_flight = true;
+        Refresh::Send(self.next_bootstrap(), MetadataRequest { topics })
     }
 
     /// The broker to ask next; rotates so that a dead broker is not asked forever.
@@ -109,5 +134,32 @@ impl ClientMetadata {
             l.0 = None;
         }
         self.stale = true;
+    }
+}
+
+#[cfg(test)]
+mod refresh_tests {
+    use super::*;
+
+    #[test]
+    fn one_refresh_in_flight_then_the_backoff_then_the_next_broker() {
+        let mut m = ClientMetadata::new(3, 0);
+        let topics = || vec!["t".to_string()];
+        let Refresh::Send(first, _) = m.refresh(0, 100, topics()) else {
+            panic!("a first refresh goes at once");
+        };
+        assert!(matches!(m.refresh(1, 100, topics()), Refresh::InFlight));
+        m.update(
+            10,
+            &MetadataResponse {
+                brokers: vec![1, 2, 3],
+                partitions: vec![],
+            },
+        );
+        assert!(matches!(m.refresh(50, 100, topics()), Refresh::RetryAt(110)));
+        let Refresh::Send(second, _) = m.refresh(110, 100, topics()) else {
+            panic!("due after the backoff");
+        };
+        assert_ne!(first, second, "the bootstrap list rotates");
     }
 }

@@ -9,7 +9,7 @@
 //! after append such as NOT_LEADER_OR_FOLLOWER from a parked request: KAFKA-13574). acks=0
 //! batches have no outcome: Kafka never learns one.
 
-use super::metadata::ClientMetadata;
+use super::metadata::{ClientMetadata, Refresh};
 use super::partitioner;
 use crate::effects::Effects;
 use crate::history::EventKind;
@@ -311,12 +311,6 @@ impl Producer {
             self.wake(at);
         }
         if need_metadata || self.metadata.stale {
-            if !self.metadata.in_flight
-                && !self.metadata.refresh_due(now, self.cfg.retry_backoff_ms)
-            {
-                let at = self.metadata.last_refresh_ms.unwrap_or(now) + self.cfg.retry_backoff_ms;
-                self.wake(at);
-            }
             self.refresh_metadata(now, out);
         }
     }
@@ -369,21 +363,21 @@ impl Producer {
     }
 
     fn refresh_metadata(&mut self, now: Millis, out: &mut Effects) {
-        if !self.metadata.refresh_due(now, self.cfg.retry_backoff_ms) {
-            return;
+        let topics = vec![self.tp_topic.clone()];
+        match self
+            .metadata
+            .refresh(now, self.cfg.retry_backoff_ms, topics)
+        {
+            Refresh::Send(broker, req) => self.send_request(
+                now,
+                NodeId::Broker(broker),
+                Inflight::Metadata,
+                Request::Metadata(req),
+                out,
+            ),
+            Refresh::RetryAt(at) => self.wake(at),
+            Refresh::InFlight => {}
         }
-        self.metadata.in_flight = true;
-        let broker = self.metadata.next_bootstrap();
-        let req = MetadataRequest {
-            topics: vec![self.tp_topic.clone()],
-        };
-        self.send_request(
-            now,
-            NodeId::Broker(broker),
-            Inflight::Metadata,
-            Request::Metadata(req),
-            out,
-        );
     }
 
     pub fn handle(&mut self, now: Millis, _from: NodeId, message: Message, out: &mut Effects) {

@@ -8,7 +8,7 @@
 //! Designed to grow into the group consumer: positions and fetching do not care whether the
 //! assignment came from `assign()` or from a rebalance.
 
-use super::metadata::ClientMetadata;
+use super::metadata::{ClientMetadata, Refresh};
 use crate::effects::Effects;
 use crate::history::EventKind;
 use crate::protocol::message::*;
@@ -216,24 +216,18 @@ impl Reader {
     }
 
     fn refresh_metadata(&mut self, now: Millis, out: &mut Effects) {
-        if !self.metadata.refresh_due(now, RETRY_BACKOFF_MS) {
-            if !self.metadata.in_flight {
-                self.wake(self.metadata.last_refresh_ms.unwrap_or(now) + RETRY_BACKOFF_MS);
-            }
-            return;
+        let topics = vec![self.cfg.topic.clone()];
+        match self.metadata.refresh(now, RETRY_BACKOFF_MS, topics) {
+            Refresh::Send(broker, req) => self.send_request(
+                now,
+                NodeId::Broker(broker),
+                Inflight::Metadata,
+                Request::Metadata(req),
+                out,
+            ),
+            Refresh::RetryAt(at) => self.wake(at),
+            Refresh::InFlight => {}
         }
-        self.metadata.in_flight = true;
-        let broker = self.metadata.next_bootstrap();
-        let req = MetadataRequest {
-            topics: vec![self.cfg.topic.clone()],
-        };
-        self.send_request(
-            now,
-            NodeId::Broker(broker),
-            Inflight::Metadata,
-            Request::Metadata(req),
-            out,
-        );
     }
 
     fn on_timeout(&mut self, now: Millis, corr: u64) {

@@ -13,9 +13,9 @@ pub mod app;
 pub mod assign;
 pub mod membership;
 
-use super::metadata::ClientMetadata;
+use super::metadata::{ClientMetadata, Refresh};
 use crate::effects::Effects;
-use crate::protocol::message::{Message, MetadataRequest, Request, Response};
+use crate::protocol::message::{Message, Request, Response};
 use crate::protocol::{BrokerId, Millis, NodeId, TopicPartition};
 use crate::request::InFlightRequests;
 use crate::scenario::GroupConfig;
@@ -202,26 +202,23 @@ impl Consumer {
             .topics
             .iter()
             .any(|t| self.metadata.partition_count(t).is_none());
-        if !(missing_topic || self.metadata.stale)
-            || !self.metadata.refresh_due(now, RETRY_BACKOFF_MS)
-        {
-            if (missing_topic || self.metadata.stale) && !self.metadata.in_flight {
-                self.wake(self.metadata.last_refresh_ms.unwrap_or(now) + RETRY_BACKOFF_MS);
-            }
+        if !(missing_topic || self.metadata.stale) {
             return;
         }
-        self.metadata.in_flight = true;
-        let broker = self.metadata.next_bootstrap();
-        let req = MetadataRequest {
-            topics: self.cfg.topics.clone(),
-        };
-        self.send_request(
-            now,
-            NodeId::Broker(broker),
-            Inflight::Metadata,
-            Request::Metadata(req),
-            out,
-        );
+        match self
+            .metadata
+            .refresh(now, RETRY_BACKOFF_MS, self.cfg.topics.clone())
+        {
+            Refresh::Send(broker, req) => self.send_request(
+                now,
+                NodeId::Broker(broker),
+                Inflight::Metadata,
+                Request::Metadata(req),
+                out,
+            ),
+            Refresh::RetryAt(at) => self.wake(at),
+            Refresh::InFlight => {}
+        }
     }
 
     pub fn handle(&mut self, now: Millis, _from: NodeId, message: Message, out: &mut Effects) {
