@@ -1,7 +1,15 @@
 //! **CommittedOffsetsDurable** (G7): once a member saw its OffsetCommit acknowledged, every
-//! later OffsetFetch of that partition, from any coordinator, after any failover of
-//! `__consumer_offsets`, serves an offset at least as high (committed offsets only move forward
-//! here: no consumer seeks backwards, and a new owner starts at the committed offset).
+//! later OffsetFetch of that partition answered by the group's coordinator, after any failover
+//! of `__consumer_offsets`, serves an offset at least as high (committed offsets only move
+//! forward here: no consumer seeks backwards, and a new owner starts at the committed offset).
+//!
+//! "The group's coordinator" is the true one ([`Ghost::is_true_coordinator`]). A deposed
+//! coordinator that has not heard yet (a paused broker, on resume, works through the requests
+//! that queued up before it reads the metadata that moved `__consumer_offsets`) answers from
+//! the state it had: OffsetFetch carries no leader epoch of `__consumer_offsets` to fence it,
+//! and `GroupCoordinatorService.fetchOffsets` reads the coordinator's own state at its last
+//! committed offset. Kafka does the same. What a consumer that acts on such an answer does to
+//! its records is judged where it shows: `no_lost_records` and the duplicate bounds.
 //!
 //! What Kafka promises, and where: `OffsetMetadataManager.commitOffset` turns a commit into
 //! `OffsetCommitValue` records, and `CoordinatorRuntime` answers only once they are committed
@@ -32,6 +40,9 @@ impl Invariant for CommittedOffsetsDurable {
         let EventKind::OffsetsServed { group, offsets } = &event.kind else {
             return;
         };
+        if !ghost.is_true_coordinator(group, event.node) {
+            return;
+        }
         for (tp, served) in offsets {
             let Some(acked) = ghost.groups.acknowledged.get(&(group.clone(), tp.clone())) else {
                 continue;

@@ -156,7 +156,10 @@ mod refresh_tests {
                 partitions: vec![],
             },
         );
-        assert!(matches!(m.refresh(50, 100, topics()), Refresh::RetryAt(110)));
+        assert!(matches!(
+            m.refresh(50, 100, topics()),
+            Refresh::RetryAt(110)
+        ));
         let Refresh::Send(second, _) = m.refresh(110, 100, topics()) else {
             panic!("due after the backoff");
         };
