@@ -19,7 +19,7 @@ pub struct FuzzArgs {
     /// Worker threads, 1 to 256 (default: the machine's cores).
     #[arg(long, value_parser = parse_jobs)]
     pub jobs: Option<usize>,
-    /// Let each seed also draw the fault profile within the scenario's [swarm] bounds.
+    /// Let each seed also draw the fault profile within the scenario's `[swarm]` bounds.
     #[arg(long)]
     pub swarm: bool,
     /// Run only the K-th of N deterministic slices of the work (1 ≤ K ≤ N).

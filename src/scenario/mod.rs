@@ -1,5 +1,5 @@
 //! Scenario files: the format ([`model`]), typed faults ([`fault`]), loading with located errors
-//! and validation ([`load`]).
+//! and validation ([`mod@load`]).
 
 pub mod error;
 pub mod fault;
