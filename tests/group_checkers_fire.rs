@@ -231,9 +231,8 @@ check = false
 // `HOLD_SEEDS` seeds with today's protocol, and a broken variant makes the named invariant fire.
 
 /// Seeds every correct-protocol run of these scenarios must hold on: 0..20 in a release build
-/// (`cargo test --release --test group_checkers_fire`), 0..5 in the debug suite, whose simulator
-/// is about ten times slower.
-const HOLD_SEEDS: u64 = if cfg!(debug_assertions) { 5 } else { 20 };
+/// (`cargo test --release --test group_checkers_fire`), 0..10 in the dev-profile suite.
+const HOLD_SEEDS: u64 = if cfg!(debug_assertions) { 10 } else { 20 };
 
 /// Issue 13's group, c1's process dying at 10 s, then `faults`.
 fn static_scenario(faults: &str) -> String {
