@@ -69,23 +69,26 @@ use std::sync::Arc;
 pub struct Simulation {
     scenario: Arc<ValidScenario>,
     swarm: bool,
+    /// The scenario is its file's, unchanged (else a failure reproduces from the saved copy).
+    from_file: bool,
 }
 
 impl Simulation {
     /// Reads and validates a scenario file (errors locate the line and field).
     pub fn load(path: impl AsRef<Path>) -> Result<Simulation, ScenarioError> {
-        crate::scenario::load(path.as_ref()).map(Simulation::new)
+        crate::scenario::load(path.as_ref()).map(|s| Simulation::new(s, true))
     }
 
     /// Parses and validates scenario TOML; `name` stands for the file in errors and reports.
     pub fn from_toml(name: &str, text: &str) -> Result<Simulation, ScenarioError> {
-        crate::scenario::from_str(name, text).map(Simulation::new)
+        crate::scenario::from_str(name, text).map(|s| Simulation::new(s, false))
     }
 
-    fn new(scenario: ValidScenario) -> Simulation {
+    fn new(scenario: ValidScenario, from_file: bool) -> Simulation {
         Simulation {
             scenario: Arc::new(scenario),
             swarm: false,
+            from_file,
         }
     }
 
@@ -109,8 +112,8 @@ impl Simulation {
     /// exactly as `kafkasim fuzz --swarm` and `kafkasim run --swarm` do.
     pub fn swarm(&self) -> Simulation {
         Simulation {
-            scenario: self.scenario.clone(),
             swarm: true,
+            ..self.clone()
         }
     }
 
@@ -151,6 +154,7 @@ impl Simulation {
             base: self.scenario.clone(),
             scenario,
             swarm: self.swarm,
+            from_file: self.from_file,
             outcome,
         })
     }
@@ -175,6 +179,7 @@ pub struct Run {
     /// The scenario as run.
     scenario: Arc<ValidScenario>,
     swarm: bool,
+    from_file: bool,
     outcome: RunOutcome,
 }
 
@@ -256,7 +261,7 @@ impl Run {
         match self.save() {
             Ok(folder) => {
                 // A scenario built in Rust has no file of its own: reproduce from the saved copy.
-                let reproduce = if Path::new(&self.base.path).is_file() {
+                let reproduce = if self.from_file {
                     self.reproduce()
                 } else {
                     let copy = folder.join("scenario.toml");

@@ -104,7 +104,7 @@ fn timeouts_retry_until_the_delivery_timeout_then_fail_as_unknown() {
     let mut h = producer("request_timeout_ms = 1000\ndelivery_timeout_ms = 1500");
     h.advance(5);
     h.answer_metadata(2, 0);
-    let _unanswered = h.produce_request();
+    let (first, _) = h.produce_request();
     // First timeout at 1005: 1005 + 100 ms backoff is before the delivery deadline (1505).
     h.advance(1005);
     assert!(h.outcomes().is_empty());
@@ -123,7 +123,7 @@ fn timeouts_retry_until_the_delivery_timeout_then_fail_as_unknown() {
         ref other => panic!("{other:?}"),
     }
     // A late answer to a timed-out request changes nothing.
-    h.answer_produce(0, ErrorCode::None, Some(0));
+    h.answer_produce(first, ErrorCode::None, Some(0));
     assert_eq!(h.outcomes().len(), 1);
 }
 
