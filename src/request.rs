@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 #[derive(Debug)]
 pub struct InFlightRequests<K> {
     next_correlation_id: u64,
-    requests: BTreeMap<u64, (K, TimerId)>,
+    requests: BTreeMap<u64, (K, TimerId, NodeId)>,
 }
 
 impl<K> Default for InFlightRequests<K> {
@@ -50,7 +50,7 @@ impl<K> InFlightRequests<K> {
         let correlation_id = self.next_correlation_id;
         self.next_correlation_id += 1;
         let timer = timers.schedule(deadline, timed_out(correlation_id));
-        self.requests.insert(correlation_id, (kind, timer));
+        self.requests.insert(correlation_id, (kind, timer, to));
         out.send(
             to,
             Message::Request {
@@ -64,7 +64,7 @@ impl<K> InFlightRequests<K> {
     /// The request a response answers, taken out of flight with its timeout cancelled; `None`
     /// for a response to a request already timed out (or never sent by this incarnation).
     pub fn complete<T>(&mut self, timers: &mut TimerQueue<T>, correlation_id: u64) -> Option<K> {
-        let (kind, timer) = self.requests.remove(&correlation_id)?;
+        let (kind, timer, _) = self.requests.remove(&correlation_id)?;
         timers.cancel(timer);
         Some(kind)
     }
@@ -72,12 +72,23 @@ impl<K> InFlightRequests<K> {
     /// The request whose timeout timer just fired, taken out of flight; `None` if its response
     /// came first.
     pub fn expire(&mut self, correlation_id: u64) -> Option<K> {
-        self.requests.remove(&correlation_id).map(|(kind, _)| kind)
+        self.requests.remove(&correlation_id).map(|(kind, ..)| kind)
+    }
+
+    /// The correlation ids of the requests in flight to `node`, in sending order: those a closed
+    /// connection to it fails (the role passes each to its timeout path, as Kafka's
+    /// `NetworkClient` treats a timed-out request as a disconnection and vice versa).
+    pub fn sent_to(&self, node: NodeId) -> Vec<u64> {
+        self.requests
+            .iter()
+            .filter(|(_, (.., to))| *to == node)
+            .map(|(corr, _)| *corr)
+            .collect()
     }
 
     /// What each request in flight is for, in correlation-id (sending) order.
     pub fn kinds(&self) -> impl Iterator<Item = &K> {
-        self.requests.values().map(|(kind, _)| kind)
+        self.requests.values().map(|(kind, ..)| kind)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -125,6 +136,8 @@ mod tests {
         assert_eq!((a, b), (0, 1));
         assert_eq!(out.sends.len(), 2);
         assert_eq!(inflight.kinds().copied().collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(inflight.sent_to(NodeId::Broker(1)), [a]);
+        assert_eq!(inflight.sent_to(NodeId::Broker(3)), Vec::<u64>::new());
 
         // b's response cancels its timeout; a second response to b is not matched again.
         assert_eq!(inflight.complete(&mut timers, b), Some("b"));

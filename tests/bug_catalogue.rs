@@ -282,6 +282,11 @@ const SWITCH_OFF_REGRESSIONS: &[(&str, u64, &str)] = &[
         2001308,
         "a paused coordinator, deposed meanwhile, answered a queued OffsetFetch from its old state on resume; the checker held that against the group",
     ),
+    (
+        "group-static-restart",
+        2100050,
+        "a JoinGroup timed out after request.timeout.ms while the coordinator held it for the initial rebalance delay (Kafka waits max.poll.interval.ms + 5 s); the member rejoined at a deposed coordinator and was fenced back at the true one: FENCED_INSTANCE_ID, the group left Empty",
+    ),
 ];
 
 #[test]

@@ -296,6 +296,14 @@ impl Broker {
                     self.handle_response(now, correlation_id, kind, body, out);
                 }
             }
+            // `from`'s process died: its requests in flight fail as timed-out ones do (Kafka's
+            // `NetworkClient` fails a closed connection's requests as disconnected; the replica
+            // fetcher and the controller channel back off and retry, as after a timeout).
+            Message::ConnectionClosed => {
+                for corr in self.inflight.sent_to(from) {
+                    self.on_request_timeout(now, corr, out);
+                }
+            }
         }
         self.send_follower_requests(now, out);
     }

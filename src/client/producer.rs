@@ -380,13 +380,14 @@ impl Producer {
         }
     }
 
-    pub fn handle(&mut self, now: Millis, _from: NodeId, message: Message, out: &mut Effects) {
-        let Message::Response {
-            correlation_id,
-            body,
-        } = message
-        else {
-            return;
+    pub fn handle(&mut self, now: Millis, from: NodeId, message: Message, out: &mut Effects) {
+        let (correlation_id, body) = match message {
+            Message::Response {
+                correlation_id,
+                body,
+            } => (correlation_id, body),
+            Message::ConnectionClosed => return self.connection_closed(now, from, out),
+            Message::Request { .. } => return,
         };
         let Some(kind) = self.inflight.complete(&mut self.timers, correlation_id) else {
             return;
@@ -438,6 +439,16 @@ impl Producer {
             self.metadata.invalidate(&self.tp(batch.partition));
         }
         self.retry_or_fail(now, batch, resp.error, out);
+    }
+
+    /// `from`'s process died: its requests in flight fail as timed-out ones do (Kafka's
+    /// `Sender.handleProduceResponse` treats a disconnected response as `NETWORK_EXCEPTION`,
+    /// retriable, as it does a timed-out one).
+    fn connection_closed(&mut self, now: Millis, from: NodeId, out: &mut Effects) {
+        for corr in self.inflight.sent_to(from) {
+            self.on_timeout(now, corr, out);
+        }
+        self.send_ready(now, out);
     }
 
     fn on_timeout(&mut self, now: Millis, corr: u64, out: &mut Effects) {

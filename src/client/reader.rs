@@ -230,6 +230,15 @@ impl Reader {
         }
     }
 
+    /// `from`'s process died: its requests in flight fail as timed-out ones do (Kafka's
+    /// `Fetcher` handles a disconnected fetch as a failed one).
+    fn connection_closed(&mut self, now: Millis, from: NodeId, out: &mut Effects) {
+        for corr in self.inflight.sent_to(from) {
+            self.on_timeout(now, corr);
+        }
+        self.poll(now, out);
+    }
+
     fn on_timeout(&mut self, now: Millis, corr: u64) {
         let Some(kind) = self.inflight.expire(corr) else {
             return;
@@ -262,13 +271,14 @@ impl Reader {
         self.metadata.invalidate(&tp);
     }
 
-    pub fn handle(&mut self, now: Millis, _from: NodeId, message: Message, out: &mut Effects) {
-        let Message::Response {
-            correlation_id,
-            body,
-        } = message
-        else {
-            return;
+    pub fn handle(&mut self, now: Millis, from: NodeId, message: Message, out: &mut Effects) {
+        let (correlation_id, body) = match message {
+            Message::Response {
+                correlation_id,
+                body,
+            } => (correlation_id, body),
+            Message::ConnectionClosed => return self.connection_closed(now, from, out),
+            Message::Request { .. } => return,
         };
         let Some(kind) = self.inflight.complete(&mut self.timers, correlation_id) else {
             return;

@@ -13,8 +13,19 @@ use serde::{Deserialize, Serialize};
 /// echoes, as Kafka's request header does.
 #[derive(Clone, Debug)]
 pub enum Message {
-    Request { correlation_id: u64, body: Request },
-    Response { correlation_id: u64, body: Response },
+    Request {
+        correlation_id: u64,
+        body: Request,
+    },
+    Response {
+        correlation_id: u64,
+        body: Response,
+    },
+    /// Not a Kafka API: the sender's process died and its kernel closed its TCP connections (the
+    /// FIN a dead process's sockets send). The receiver fails every request it has in flight to
+    /// the sender, as Kafka's `NetworkClient.handleDisconnections` fails the requests of a
+    /// connection it finds closed (a `ClientResponse` with `disconnected` set).
+    ConnectionClosed,
 }
 
 #[derive(Clone, Debug)]

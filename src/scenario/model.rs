@@ -19,7 +19,7 @@ pub struct Scenario {
     #[serde(default)]
     pub seed: u64,
     /// How long the workload and the faults run. After it, every fault heals and the cluster must
-    /// converge within `liveness.bound_ms`.
+    /// converge within [`Scenario::liveness_bound_ms`].
     pub duration_ms: u64,
     pub cluster: ClusterConfig,
     #[serde(default)]
@@ -414,6 +414,36 @@ pub struct GroupConfig {
     pub start_ms: u64,
 }
 
+impl Scenario {
+    /// How long after the faults heal the cluster has to converge: `liveness.bound_ms`, plus,
+    /// when there are consumer groups, the longest JoinGroup timeout among them
+    /// ([`GroupConfig::join_group_timeout_ms`]). A JoinGroup lost on a cut link just before the
+    /// heal is retried only when it times out, so Kafka itself may take that long to converge:
+    /// demanding less would report Kafka's own timeouts as liveness violations.
+    pub fn liveness_bound_ms(&self) -> u64 {
+        let join = self
+            .groups
+            .iter()
+            .map(GroupConfig::join_group_timeout_ms)
+            .max();
+        self.liveness.bound_ms.saturating_add(join.unwrap_or(0))
+    }
+}
+
+impl GroupConfig {
+    /// How long a member waits for its JoinGroup answer: Kafka's
+    /// `AbstractCoordinator.sendJoinGroupRequest` allows `max(request.timeout.ms, rebalance
+    /// timeout + JOIN_GROUP_TIMEOUT_LAPSE (5 s))`, the rebalance timeout being
+    /// `max.poll.interval.ms`.
+    pub fn join_group_timeout_ms(&self) -> u64 {
+        const JOIN_GROUP_TIMEOUT_LAPSE_MS: u64 = 5000;
+        self.request_timeout_ms.max(
+            self.max_poll_interval_ms
+                .saturating_add(JOIN_GROUP_TIMEOUT_LAPSE_MS),
+        )
+    }
+}
+
 fn range() -> AssignorName {
     AssignorName::Range
 }
@@ -510,7 +540,8 @@ pub struct FaultSpec {
 #[serde(deny_unknown_fields, default)]
 pub struct LivenessConfig {
     /// After `duration_ms`, every fault heals and crashed nodes restart; the cluster must then
-    /// converge within this bound or the run reports a liveness violation (exit 3).
+    /// converge within this bound (with consumer groups, plus their longest JoinGroup timeout:
+    /// [`Scenario::liveness_bound_ms`]) or the run reports a liveness violation (exit 3).
     pub bound_ms: u64,
     /// Turn the liveness phase off (the run ends at `duration_ms`).
     pub check: bool,

@@ -1,9 +1,10 @@
 //! The fault injector: fires the scenario's timed faults against the running cluster, and at
 //! the end heals everything for the liveness phase (TigerBeetle's `transition_to_liveness_mode`).
 
-use super::node::{crash_core, Control};
+use super::node::{crash_core, send, Control};
 use super::world::{lock, Slot, World};
 use crate::history::EventKind;
+use crate::protocol::message::Message;
 use crate::protocol::{NodeId, TopicPartition};
 use crate::scenario::{CrashMode, Fault, NodeRef};
 use madsim::runtime::Handle;
@@ -205,6 +206,9 @@ async fn crash(world: &Arc<World>, state: &Arc<Mutex<FaultState>>, id: NodeId, m
     if let Some(mid) = world.madsim_id(id) {
         Handle::current().kill(mid);
     }
+    if mode != CrashMode::PowerLoss {
+        close_connections(world, id);
+    }
     crash_core(world, id, mode);
     {
         let mut s = lock(state);
@@ -215,6 +219,17 @@ async fn crash(world: &Arc<World>, state: &Arc<Mutex<FaultState>>, id: NodeId, m
         // The liveness phase began during the controlled shutdown and restarted every node that
         // was down then; this one went down after, so it comes back now.
         restart(world, id);
+    }
+}
+
+/// A process that dies has its kernel close its TCP connections: every peer is sent a FIN
+/// ([`Message::ConnectionClosed`]), which travels like any packet (a cut link loses it, and the
+/// peer then finds out only by its request timeouts). A machine that loses power sends nothing.
+fn close_connections(world: &World, id: NodeId) {
+    let life = world.life(id);
+    let peers: Vec<NodeId> = world.node_ids().filter(|p| *p != id).collect();
+    for peer in peers {
+        send(world, id, life, peer, Message::ConnectionClosed);
     }
 }
 

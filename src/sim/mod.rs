@@ -3,7 +3,7 @@
 //!
 //! A run has two phases, as TigerBeetle's VOPR does: **chaos** until `duration_ms`, with the
 //! scenario's faults; then **liveness**: every fault heals, crashed nodes restart, producers stop,
-//! and the cluster must converge within `liveness.bound_ms`. Safety invariants are checked on
+//! and the cluster must converge within `Scenario::liveness_bound_ms`. Safety invariants are checked on
 //! every event of both phases.
 
 pub mod faults;
@@ -132,7 +132,7 @@ fn run_in_runtime(scenario: Arc<ValidScenario>, seed: u64, opts: RunOptions) -> 
     let mut config = madsim::Config::default();
     config.net.packet_loss_rate = 0.0;
     let mut rt = Runtime::with_seed_and_config(seed, config);
-    let limit = spec.duration_ms + spec.liveness.bound_ms + TIME_LIMIT_SLACK_MS;
+    let limit = spec.duration_ms + spec.liveness_bound_ms() + TIME_LIMIT_SLACK_MS;
     rt.set_time_limit(Duration::from_millis(limit));
     rt.block_on(simulate(scenario, seed, opts))
 }
@@ -299,7 +299,7 @@ async fn simulate(scenario: Arc<ValidScenario>, seed: u64, opts: RunOptions) -> 
     let mut budget_exhausted = budget_hit;
     if !budget_hit && spec.liveness.check {
         faults::heal_everything(&world, &fault_state);
-        let deadline = spec.duration_ms + spec.liveness.bound_ms;
+        let deadline = spec.duration_ms + spec.liveness_bound_ms();
         budget_exhausted =
             await_convergence(&world, &checkers, &expect, deadline, max_events).await;
     }
@@ -386,7 +386,7 @@ fn finish(
         scenario: world.scenario.path.clone(),
         seed,
         liveness_check: spec.liveness.check,
-        liveness_bound_ms: spec.liveness.bound_ms,
+        liveness_bound_ms: spec.liveness_bound_ms(),
         producers: expect.producers.clone(),
         readers: expect
             .readers

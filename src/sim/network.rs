@@ -31,7 +31,10 @@
 //!
 //! What is lost, then, and only this: messages sent on a cut link or arriving on one; messages
 //! the base loss or a `drop` fault loses at send time; messages whose receiving process died
-//! before they arrived. **Loss is per message, not TCP's:** on a live TCP connection a lossy
+//! before they arrived. A sender learns of a loss by its request timeout, except that a process
+//! that dies (not a machine that loses power) sends every peer a FIN (`ConnectionClosed`, see
+//! `faults::crash`), which fails the peer's requests in flight to it at once, as Kafka's
+//! `NetworkClient` fails the requests of a connection it finds closed. **Loss is per message, not TCP's:** on a live TCP connection a lossy
 //! link retransmits (a delay) and never loses one message while delivering the next. kafkasim
 //! keeps per-message loss on purpose: `network.loss` and `drop` faults stand for a connection
 //! that breaks and is re-established (a request or response lost, the rest of the stream
@@ -280,6 +283,7 @@ mod tests {
             Message::Request { correlation_id, .. } | Message::Response { correlation_id, .. } => {
                 *correlation_id
             }
+            Message::ConnectionClosed => u64::MAX,
         }
     }
 

@@ -121,6 +121,19 @@ impl Consumer {
         }
     }
 
+    /// `request.timeout.ms`, but for JoinGroup `max(request.timeout.ms, rebalance timeout +
+    /// 5 s)`, as Kafka's `AbstractCoordinator.sendJoinGroupRequest` (`JOIN_GROUP_TIMEOUT_LAPSE`):
+    /// the coordinator parks a JoinGroup until the rebalance completes, which may take the whole
+    /// rebalance timeout (and `group.initial.rebalance.delay.ms` more than once for a new group).
+    /// A coordinator whose process dies closes the connection and fails it at once
+    /// ([`Message::ConnectionClosed`]); one lost on a cut link is retried only after this.
+    fn request_timeout_ms(&self, kind: &Inflight) -> Millis {
+        match kind {
+            Inflight::JoinGroup => self.cfg.join_group_timeout_ms(),
+            _ => self.cfg.request_timeout_ms,
+        }
+    }
+
     pub fn send_request(
         &mut self,
         now: Millis,
@@ -129,13 +142,10 @@ impl Consumer {
         body: Request,
         out: &mut Effects,
     ) {
-        // Every request, JoinGroup included, waits `request.timeout.ms`. Kafka's JoinGroup waits
-        // `max(request.timeout.ms, rebalance timeout + 5 s)` (`sendJoinGroupRequest`), but there
-        // a broker crash closes the connection and fails the request at once; kafkasim has no
-        // disconnects, so a JoinGroup lost with its coordinator would wait that long.
+        let deadline = now + self.request_timeout_ms(&kind);
         self.inflight.send(
             &mut self.timers,
-            now + self.cfg.request_timeout_ms,
+            deadline,
             Timer::RequestTimeout,
             to,
             kind,
@@ -221,13 +231,14 @@ impl Consumer {
         }
     }
 
-    pub fn handle(&mut self, now: Millis, _from: NodeId, message: Message, out: &mut Effects) {
-        let Message::Response {
-            correlation_id,
-            body,
-        } = message
-        else {
-            return;
+    pub fn handle(&mut self, now: Millis, from: NodeId, message: Message, out: &mut Effects) {
+        let (correlation_id, body) = match message {
+            Message::Response {
+                correlation_id,
+                body,
+            } => (correlation_id, body),
+            Message::ConnectionClosed => return self.connection_closed(now, from, out),
+            Message::Request { .. } => return,
         };
         let Some(kind) = self.inflight.complete(&mut self.timers, correlation_id) else {
             return;
@@ -239,6 +250,16 @@ impl Consumer {
                     self.on_app_response(now, kind, body, out);
                 }
             }
+        }
+        self.step(now, out);
+    }
+
+    /// `from`'s process died: its requests in flight fail as timed-out ones do (Kafka's
+    /// `ConsumerNetworkClient` fails them with a `DisconnectException`, and the coordinator's
+    /// handlers mark the coordinator unknown, as on a timeout).
+    fn connection_closed(&mut self, now: Millis, from: NodeId, out: &mut Effects) {
+        for corr in self.inflight.sent_to(from) {
+            self.on_timeout(now, corr, out);
         }
         self.step(now, out);
     }
@@ -361,6 +382,61 @@ mod tests {
         let out = respond(&mut c, 3, find, found());
         assert!(sent(&out, |r| matches!(r, Request::JoinGroup(_))).is_some());
         assert_eq!(c.member.member_id, "m-1");
+    }
+
+    /// Kafka's `sendJoinGroupRequest`: the coordinator parks a JoinGroup until the rebalance
+    /// completes (for a new group, `group.initial.rebalance.delay.ms` once per member joining,
+    /// about 6 s for two), so the member waits `max.poll.interval.ms` + 5 s, not
+    /// `request.timeout.ms` (5 s). Timing out at 5 s sent a static member to a deposed
+    /// coordinator, and back, fenced (group-static-restart swarm seed 2100050).
+    #[test]
+    fn a_join_group_waits_the_rebalance_timeout_and_five_seconds() {
+        let mut c = consumer();
+        let (_, join) = start_joining(&mut c);
+        let deadline = 1 + 300_000 + 5_000;
+        assert_eq!(c.cfg.join_group_timeout_ms(), 305_000);
+
+        c.tick(1 + 5_000, &mut Effects::default());
+        assert_eq!(
+            c.member.state,
+            State::Joining,
+            "request.timeout.ms is not the limit"
+        );
+        c.tick(deadline - 1, &mut Effects::default());
+        assert_eq!(c.member.state, State::Joining);
+
+        c.tick(deadline, &mut Effects::default());
+        assert_eq!(c.member.state, State::Unjoined);
+        assert_eq!(c.coordinator, None, "the coordinator is marked unknown");
+        let late = respond(&mut c, deadline + 1, join, joined(Vec::new()));
+        assert_eq!(sent(&late, |r| matches!(r, Request::SyncGroup(_))), None);
+    }
+
+    /// A coordinator whose process dies closes its connections: the parked JoinGroup fails at
+    /// once, as Kafka's `NetworkClient` fails a disconnected connection's requests, and the
+    /// member looks for the coordinator again. Requests to other brokers stay in flight.
+    #[test]
+    fn a_closed_connection_fails_the_requests_in_flight_to_that_broker_only() {
+        let mut c = consumer();
+        let (_, _join) = start_joining(&mut c);
+        let before: Vec<String> = c.inflight.kinds().map(|k| format!("{k:?}")).collect();
+        assert!(before.contains(&"JoinGroup".to_string()), "{before:?}");
+
+        let mut out = Effects::default();
+        c.handle(10, NodeId::Broker(2), Message::ConnectionClosed, &mut out);
+        assert_eq!(c.member.state, State::Joining, "b2 is not the coordinator");
+
+        let mut out = Effects::default();
+        c.handle(11, NodeId::Broker(1), Message::ConnectionClosed, &mut out);
+        assert_eq!(c.member.state, State::Unjoined);
+        assert!(!c.has_inflight(|k| matches!(k, Inflight::JoinGroup)));
+        assert_eq!(c.coordinator, None, "the coordinator is marked unknown");
+        let mut out = Effects::default();
+        c.tick(11 + 100, &mut out); // retry.backoff.ms
+        assert!(
+            sent(&out, |r| matches!(r, Request::FindCoordinator(_))).is_some(),
+            "finds the coordinator again"
+        );
     }
 
     /// Kafka's `assignmentSnapshot`: a leader that assigned while its metadata did not know a
