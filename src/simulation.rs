@@ -130,9 +130,9 @@ impl Simulation {
     pub fn run(&self, seed: u64) -> Run {
         self.try_run(seed).unwrap_or_else(|p| {
             panic!(
-                "kafkasim bug: the simulation panicked: {}\nreproduce: {}",
+                "kafkasim bug: the simulation panicked: {}\n{}",
                 p.message,
-                crate::fuzz::reproduce_line(&self.scenario.path, seed, self.swarm)
+                reproduce_lines(&self.scenario.path, seed, self.swarm)
             )
         })
     }
@@ -166,7 +166,28 @@ impl Simulation {
     /// As [`Simulation::run`].
     pub fn run_seeds(&self, seeds: Range<u64>, jobs: usize) -> Runs {
         let seeds: Vec<u64> = seeds.collect();
-        let runs = crate::fuzz::on_threads(&seeds, jobs, |&seed| self.run(seed));
+        let results = crate::fuzz::on_threads(&seeds, jobs, |&seed| (seed, self.try_run(seed)));
+        let mut runs = Vec::with_capacity(results.len());
+        let mut panics = String::new();
+        for (seed, result) in results {
+            match result {
+                Ok(run) => runs.push(run),
+                Err(p) => {
+                    let _ = writeln!(
+                        panics,
+                        "seed {seed}: {}\n  {}",
+                        p.message,
+                        reproduce_lines(&self.scenario.path, seed, self.swarm)
+                    );
+                }
+            }
+        }
+        // Panicking in a worker thread would lose these messages behind "a scoped thread
+        // panicked": every seed runs, then the panics are told together.
+        assert!(
+            panics.is_empty(),
+            "kafkasim bug: the simulation panicked\n{panics}"
+        );
         Runs { runs }
     }
 }
@@ -208,9 +229,10 @@ impl Run {
         RunReport::new(&self.base.path, &self.outcome)
     }
 
-    /// The command line that runs this seed again.
+    /// How to run this seed again: the Rust call (in a test of your own crate) and the command
+    /// line (in a kafkasim checkout).
     pub fn reproduce(&self) -> String {
-        crate::fuzz::reproduce_line(&self.base.path, self.seed(), self.swarm)
+        reproduce_lines(&self.base.path, self.seed(), self.swarm)
     }
 
     /// The compact trace of the run, for a snapshot (`insta::assert_snapshot!`). A run keeps
@@ -265,17 +287,13 @@ impl Run {
                     self.reproduce()
                 } else {
                     let copy = folder.join("scenario.toml");
-                    crate::fuzz::reproduce_line(
-                        &copy.display().to_string(),
-                        self.seed(),
-                        self.swarm,
-                    )
+                    reproduce_lines(&copy.display().to_string(), self.seed(), self.swarm)
                 };
-                let _ = writeln!(m, "reproduce: {reproduce}");
+                let _ = writeln!(m, "{reproduce}");
                 let _ = writeln!(m, "trace, report and history: {}", folder.display());
             }
             Err(e) => {
-                let _ = writeln!(m, "reproduce: {}", self.reproduce());
+                let _ = writeln!(m, "{}", self.reproduce());
                 let _ = writeln!(m, "(the run's log could not be saved: {e})");
             }
         }
@@ -283,13 +301,21 @@ impl Run {
     }
 
     /// Writes the run's trace, report and history, and the scenario as given, into a folder of
-    /// `$KAFKASIM_OUT` (default `target/kafkasim`).
+    /// `$KAFKASIM_OUT` (default `target/kafkasim`). A scenario built or changed in Rust goes one
+    /// level deeper, under a fingerprint of its text, so that two tests that change the same
+    /// file differently (and may run in parallel) never share a folder.
     fn save(&self) -> std::io::Result<PathBuf> {
-        let dir = std::env::var_os("KAFKASIM_OUT")
+        let mut dir = std::env::var_os("KAFKASIM_OUT")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("target").join("kafkasim"));
-        let folder = crate::fuzz::keep_log(&dir, &self.scenario, self.seed(), self.swarm)?;
         let text = toml::to_string(&self.base.spec).map_err(std::io::Error::other)?;
+        if !self.from_file {
+            use std::hash::Hasher;
+            let mut h = crate::fnv::Fnv64::default();
+            h.write(text.as_bytes());
+            dir.push(format!("{:016x}", h.finish()));
+        }
+        let folder = crate::fuzz::keep_log(&dir, &self.scenario, self.seed(), self.swarm)?;
         std::fs::write(folder.join("scenario.toml"), text)?;
         Ok(folder)
     }
@@ -320,4 +346,15 @@ impl Runs {
             );
         }
     }
+}
+
+/// The two ways to run `seed` of the scenario at `path` again, one per line: the Rust call for a
+/// test of the user's own crate, and the command line for a kafkasim checkout.
+fn reproduce_lines(path: &str, seed: u64, swarm: bool) -> String {
+    let swarm_call = if swarm { ".swarm()" } else { "" };
+    format!(
+        "reproduce in Rust: kafkasim::Simulation::load({path:?}).unwrap(){swarm_call}.run({seed}).assert_holds()\n\
+         reproduce in a kafkasim checkout: {}",
+        crate::fuzz::reproduce_line(path, seed, swarm)
+    )
 }

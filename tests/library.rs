@@ -39,10 +39,16 @@ fn assert_holds_names_the_violation_the_reproduce_line_and_the_saved_trace() {
         message.contains(&format!("zombie-commit.toml --seed {seed}")),
         "{message}"
     );
-    let folder = message
+    let rust = message
         .lines()
-        .find_map(|l| l.strip_prefix("trace, report and history: "))
-        .unwrap_or_else(|| panic!("no saved trace in: {message}"));
+        .find_map(|l| l.strip_prefix("reproduce in Rust: kafkasim::Simulation::load("))
+        .unwrap_or_else(|| panic!("no Rust reproduce line in: {message}"));
+    assert!(
+        rust.contains("zombie-commit.toml")
+            && rust.ends_with(&format!(".unwrap().run({seed}).assert_holds()")),
+        "{message}"
+    );
+    let folder = &saved_folder(message);
     for file in ["trace.txt", "report.json", "history.jsonl", "scenario.toml"] {
         assert!(Path::new(folder).join(file).is_file(), "{folder}/{file}");
     }
@@ -91,4 +97,37 @@ fn a_seed_range_gives_the_same_runs_on_any_number_of_threads() {
     assert_eq!(one, hashes(2));
     // Each seed is its own run, as `run --swarm` would make it.
     assert_eq!(one[2], sim.run(12).outcome().trace_hash);
+}
+
+/// The folder a failure message says the run was saved in.
+fn saved_folder(message: &str) -> String {
+    message
+        .lines()
+        .find_map(|l| l.strip_prefix("trace, report and history: "))
+        .unwrap_or_else(|| panic!("no saved trace in: {message}"))
+        .to_string()
+}
+
+#[test]
+fn one_file_changed_two_ways_saves_its_failures_apart() {
+    let sim = shipped("bugs/zombie-commit");
+    let seed = sim.scenario().seed;
+    let folder_of = |bound_ms: u64| {
+        let changed = sim.with(|s| s.liveness.bound_ms = bound_ms).unwrap();
+        let run = changed.run(seed);
+        assert!(
+            !run.holds(),
+            "the zombie commit is found whatever the bound"
+        );
+        let panic = std::panic::catch_unwind(|| run.assert_holds()).unwrap_err();
+        saved_folder(panic.downcast_ref::<String>().unwrap())
+    };
+    let (a, b) = (folder_of(60_001), folder_of(60_002));
+    assert_ne!(a, b);
+    for folder in [a, b] {
+        assert!(
+            Path::new(&folder).join("scenario.toml").is_file(),
+            "{folder}"
+        );
+    }
 }

@@ -42,10 +42,11 @@ pub fn main(args: RunArgs) -> Result<u8, CliError> {
     if args.check_determinism {
         return check_determinism(Arc::new(sim.as_run(seed)), seed);
     }
+    let reproduce = crate::fuzz::reproduce_line(&path, seed, args.swarm);
     let run = sim.try_run(seed).map_err(|p| CliError {
         code: 101,
         message: format!(
-            "kafkasim bug: the simulation panicked: {}\nreproduce: cargo run --release -- run {path} --seed {seed}",
+            "kafkasim bug: the simulation panicked: {}\nreproduce: {reproduce}",
             p.message
         ),
     })?;
@@ -55,7 +56,7 @@ pub fn main(args: RunArgs) -> Result<u8, CliError> {
     } else {
         crate::say_raw!("{}", report.human());
         if report.exit_code() != 0 {
-            crate::say!("reproduce: {}", run.reproduce());
+            crate::say!("reproduce: {reproduce}");
         }
     }
     Ok(report.exit_code())
