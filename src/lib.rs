@@ -11,6 +11,8 @@
 //! ```
 //!
 //! * [`scenario`]: the TOML format, validated with located errors.
+//! * [`config`]: Kafka's configuration by role (broker and topic, producer, consumer, the
+//!   protocol switches): the scenario file's sections, and what the cores are built with.
 //! * [`protocol`]: the shared vocabulary (ids, Kafka error names, records, requests, responses).
 //! * Role cores, each a plain struct driven by `(now, input) -> effects`, with no IO, clock or
 //!   randomness of their own: [`broker`] (partition logs, leader/follower replication, high
@@ -25,9 +27,10 @@
 //! * [`Simulation`]: the library API for users' own tests (run a seed or a seed range, assert,
 //!   snapshot); the CLI ([`cli`]) is a layer over it.
 //!
-//! Two walls: the role cores never import `sim`, `check` or `report`; `check` reads `history` and
-//! `protocol`, never a node's internals. Below them, `history` never reads `check`, and `protocol`
-//! stands on nothing but [`fnv`]. `tests/architecture.rs` checks these walls on the source.
+//! Two walls: the role cores never import `sim`, `check`, `report` or `scenario` (they take
+//! `config`); `check` reads `history` and `protocol`, never a node's internals. Below them,
+//! `history` never reads `check` or `scenario`, `protocol` stands on nothing but [`fnv`], and
+//! `config` on nothing. `tests/architecture.rs` checks these walls on the source.
 
 #[cfg(not(madsim))]
 compile_error!(
@@ -41,6 +44,7 @@ pub mod broker;
 pub mod check;
 pub mod cli;
 pub mod client;
+pub mod config;
 pub mod controller;
 pub mod coordinator;
 pub mod effects;

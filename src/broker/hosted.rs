@@ -433,7 +433,7 @@ mod tests {
     use crate::broker::BrokerConfig;
 
     fn broker_config() -> BrokerConfig {
-        let topic: crate::scenario::TopicConfig =
+        let topic: crate::config::TopicConfig =
             toml::from_str("name = \"orders\"\npartitions = 2\nreplication_factor = 3")
                 .expect("topic");
         BrokerConfig {

@@ -17,12 +17,12 @@ pub mod replica;
 #[cfg(test)]
 mod tests;
 
+use crate::config::{ClusterConfig, CrashMode, ProtocolSwitches, TopicConfig};
 use crate::effects::Effects;
 use crate::history::{EventKind, TruncateReason};
 use crate::protocol::message::*;
 use crate::protocol::{BrokerId, Millis, NodeId, TopicPartition};
 use crate::request::InFlightRequests;
-use crate::scenario::{ClusterConfig, CrashMode, ProtocolSwitches, TopicConfig};
 use crate::timer::TimerQueue;
 use follower::EpochLookup;
 use metadata::MetadataImage;

@@ -15,9 +15,9 @@
 //! `min(leader's high watermark, own log end offset)`.
 
 use super::log::PartitionLog;
+use crate::config::ProtocolSwitches;
 use crate::protocol::message::BrokerState;
 use crate::protocol::{BrokerId, ErrorCode, LeaderEpoch, Millis, TopicPartition, NO_EPOCH};
-use crate::scenario::ProtocolSwitches;
 use std::collections::BTreeMap;
 
 /// What the leader knows of one follower (Kafka's `Replica` state).

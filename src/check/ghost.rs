@@ -3,10 +3,10 @@
 //! committed partition states; which nodes run; the true high watermark (Vanlightly's
 //! `inv_true_hwm`); the acknowledged acks=all writes; client progress.
 
+use crate::config::CrashMode;
 use crate::history::{Event, EventKind};
 use crate::protocol::message::{Acks, PartitionState};
 use crate::protocol::{BrokerId, LeaderEpoch, NodeId, Payload, ProducedValue, TopicPartition};
-use crate::scenario::CrashMode;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// One log entry as the checkers see it.

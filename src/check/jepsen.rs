@@ -592,7 +592,7 @@ mod tests {
         let crash = ev(
             R1,
             EventKind::Crashed {
-                mode: crate::scenario::CrashMode::Clean,
+                mode: crate::config::CrashMode::Clean,
             },
         );
         let a = analyse(

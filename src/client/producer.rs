@@ -11,12 +11,12 @@
 
 use super::metadata::{ClientMetadata, Refresh};
 use super::partitioner;
+use crate::config::{AcksConfig, ProducerConfig};
 use crate::effects::Effects;
 use crate::history::EventKind;
 use crate::protocol::message::*;
 use crate::protocol::{ErrorCode, Millis, NodeId, Payload, ProducedValue, TopicPartition};
 use crate::request::InFlightRequests;
-use crate::scenario::{AcksConfig, ProducerConfig};
 use crate::timer::TimerQueue;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;

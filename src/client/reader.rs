@@ -9,12 +9,12 @@
 //! assignment came from `assign()` or from a rebalance.
 
 use super::metadata::{ClientMetadata, Refresh};
+use crate::config::{OffsetReset, ReaderConfig};
 use crate::effects::Effects;
 use crate::history::EventKind;
 use crate::protocol::message::*;
 use crate::protocol::{BrokerId, ErrorCode, Millis, NodeId, TopicPartition};
 use crate::request::InFlightRequests;
-use crate::scenario::{OffsetReset, ReaderConfig};
 use crate::timer::TimerQueue;
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -27,11 +27,11 @@
 //! What survives a crash is the metadata log ([`ControllerDisk`]); a restarted controller replays
 //! it and gives every broker a fresh session.
 
+use crate::config::{ProtocolSwitches, TopicConfig};
 use crate::effects::Effects;
 use crate::history::EventKind;
 use crate::protocol::message::*;
 use crate::protocol::{BrokerId, ErrorCode, Millis, NodeId, TopicPartition};
-use crate::scenario::{ProtocolSwitches, TopicConfig};
 use std::collections::BTreeMap;
 
 /// How a leader was chosen: from the ISR or ELR (clean), or not (unclean: the last known leader

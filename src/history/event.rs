@@ -4,11 +4,11 @@
 //! Events say what a node *did or saw*, never what it *is*: checkers rebuild the state they need
 //! (ghost logs, true high watermark, ownership) from these alone.
 
+use crate::config::CrashMode;
 use crate::protocol::message::{Acks, PartitionState};
 use crate::protocol::{
     BrokerId, ErrorCode, LeaderEpoch, LogEntry, NodeId, ProducedValue, TopicPartition,
 };
-use crate::scenario::CrashMode;
 use std::fmt;
 
 /// One event: when (simulated microseconds from the start), where, what.

@@ -11,8 +11,8 @@
 //!   within the record limit (the bounds scenario validation sets for live runs).
 
 use super::{Event, EventKind};
+use crate::config::limits::{MAX_CLIENTS, MAX_RECORDS_TOTAL};
 use crate::protocol::{Payload, ProducedValue};
-use crate::scenario::validate::limits::{MAX_CLIENTS, MAX_RECORDS_TOTAL};
 
 /// Refuses the first implausible event, as `line N: why`; `lines[i]` is the file line of
 /// `events[i]`.

@@ -11,23 +11,7 @@ use std::collections::BTreeSet;
 
 /// The largest run a scenario may describe. Each bound keeps one run within memory and time on
 /// a 2-core, 24 GiB machine; raise them deliberately, not by accident.
-pub mod limits {
-    pub const MAX_BROKERS: u32 = 64;
-    pub const MAX_TOPICS: usize = 1000;
-    pub const MAX_PARTITIONS_PER_TOPIC: u32 = 10_000;
-    pub const MAX_REPLICAS_TOTAL: u64 = 100_000;
-    pub const MAX_CLIENTS: usize = 1000;
-    pub const MAX_CONSUMERS_TOTAL: u64 = 1000;
-    pub const MAX_FAULTS: usize = 10_000;
-    pub const MAX_DURATION_MS: u64 = 24 * 3600 * 1000;
-    pub const MAX_RATE_PER_S: f64 = 100_000.0;
-    pub const MAX_RECORDS_TOTAL: f64 = 50_000_000.0;
-    pub const MAX_LATENCY_MS: u64 = 60_000;
-    pub const MAX_EVENTS: u64 = 1_000_000_000;
-    pub const MAX_TIMEOUT_MS: u64 = 24 * 3600 * 1000;
-    /// Records one fetch or poll may return (`max.poll.records`, the follower's fetch size).
-    pub const MAX_RECORDS_PER_FETCH: u32 = 1_000_000;
-}
+pub use crate::config::limits;
 use limits::*;
 
 type Check = Result<(), (FieldPath, String)>;

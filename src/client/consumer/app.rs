@@ -10,6 +10,7 @@
 
 use super::membership::{Membership, State};
 use super::{Consumer, Inflight, Timer, RETRY_BACKOFF_MS};
+use crate::config::{CommitMode, GroupConfig, OffsetReset};
 use crate::effects::Effects;
 use crate::history::EventKind;
 use crate::protocol::group::*;
@@ -17,7 +18,6 @@ use crate::protocol::message::*;
 use crate::protocol::{
     BrokerId, ErrorCode, LeaderEpoch, Millis, NodeId, ProducedValue, TopicPartition, NO_EPOCH,
 };
-use crate::scenario::{CommitMode, GroupConfig, OffsetReset};
 use crate::timer::TimerId;
 use std::collections::{BTreeMap, BTreeSet};
 

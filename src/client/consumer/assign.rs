@@ -5,9 +5,9 @@
 //! strategy (members sorted with static members first by instance id, then by member id; per
 //! topic, the first `partitions % members` members get one extra).
 
+use crate::config::AssignorName;
 use crate::protocol::group::Subscription;
 use crate::protocol::TopicPartition;
-use crate::scenario::AssignorName;
 use std::collections::BTreeMap;
 
 /// member id → partitions, for every member (idle members get an empty list), computed by the

@@ -25,12 +25,12 @@
 //! poll fails in the client with `CommitFailedException` (no request is sent).
 
 use super::{Consumer, Inflight, SentGeneration, Timer, RETRY_BACKOFF_MS};
+use crate::config::AssignorName;
 use crate::effects::Effects;
 use crate::history::EventKind;
 use crate::protocol::group::*;
 use crate::protocol::message::{Request, Response};
 use crate::protocol::{ErrorCode, Millis, NodeId, TopicPartition};
-use crate::scenario::AssignorName;
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,11 +14,11 @@ pub mod assign;
 pub mod membership;
 
 use super::metadata::{ClientMetadata, Refresh};
+use crate::config::GroupConfig;
 use crate::effects::Effects;
 use crate::protocol::message::{Message, Request, Response};
 use crate::protocol::{BrokerId, Millis, NodeId, TopicPartition};
 use crate::request::InFlightRequests;
-use crate::scenario::GroupConfig;
 use crate::timer::TimerQueue;
 
 /// Pause after an error before retrying (`retry.backoff.ms`).
