@@ -75,15 +75,20 @@ impl<K> InFlightRequests<K> {
         self.requests.remove(&correlation_id).map(|(kind, ..)| kind)
     }
 
-    /// The correlation ids of the requests in flight to `node`, in sending order: those a closed
-    /// connection to it fails (the role passes each to its timeout path, as Kafka's
-    /// `NetworkClient` treats a timed-out request as a disconnection and vice versa).
-    pub fn sent_to(&self, node: NodeId) -> Vec<u64> {
-        self.requests
-            .iter()
-            .filter(|(_, (.., to))| *to == node)
-            .map(|(corr, _)| *corr)
-            .collect()
+    /// The connection to `node` closed: the correlation ids of the requests in flight to it, in
+    /// sending order, with their timeouts cancelled. The role passes each to its timeout path
+    /// (which takes it out of flight with [`InFlightRequests::expire`]), as Kafka's
+    /// `NetworkClient` fails a timed-out request by closing its connection and a closed
+    /// connection's requests alike.
+    pub fn disconnected<T>(&mut self, timers: &mut TimerQueue<T>, node: NodeId) -> Vec<u64> {
+        let mut failed = Vec::new();
+        for (corr, (_, timer, to)) in &self.requests {
+            if *to == node {
+                timers.cancel(*timer);
+                failed.push(*corr);
+            }
+        }
+        failed
     }
 
     /// What each request in flight is for, in correlation-id (sending) order.
@@ -136,8 +141,6 @@ mod tests {
         assert_eq!((a, b), (0, 1));
         assert_eq!(out.sends.len(), 2);
         assert_eq!(inflight.kinds().copied().collect::<Vec<_>>(), ["a", "b"]);
-        assert_eq!(inflight.sent_to(NodeId::Broker(1)), [a]);
-        assert_eq!(inflight.sent_to(NodeId::Broker(3)), Vec::<u64>::new());
 
         // b's response cancels its timeout; a second response to b is not matched again.
         assert_eq!(inflight.complete(&mut timers, b), Some("b"));
@@ -149,5 +152,36 @@ mod tests {
         assert_eq!(inflight.expire(a), Some("a"));
         assert_eq!(inflight.complete(&mut timers, a), None);
         assert!(inflight.is_empty());
+    }
+
+    #[test]
+    fn a_closed_connection_names_its_requests_and_cancels_their_timeouts() {
+        let mut timers = TimerQueue::default();
+        let mut inflight = InFlightRequests::default();
+        let mut out = Effects::default();
+        let mut send = |to: u32, deadline| {
+            let b = NodeId::Broker(to);
+            inflight.send(
+                &mut timers,
+                deadline,
+                Timer::Timeout,
+                b,
+                to,
+                metadata(),
+                &mut out,
+            )
+        };
+        let (a, b, c) = (send(1, 100), send(2, 50), send(1, 70));
+        assert_eq!(
+            inflight.disconnected(&mut timers, NodeId::Broker(1)),
+            [a, c]
+        );
+        assert_eq!(timers.next_deadline(), Some(50), "only b's timeout is left");
+        assert_eq!(inflight.expire(a), Some(1));
+        assert_eq!(inflight.expire(c), Some(1));
+        assert_eq!(inflight.complete(&mut timers, b), Some(2));
+        assert!(inflight
+            .disconnected(&mut timers, NodeId::Broker(3))
+            .is_empty());
     }
 }

@@ -124,11 +124,23 @@ fn generation_monotonic_fires_when_a_loaded_coordinator_forgets_the_generation()
 #[test]
 fn committed_offsets_durable_fires_when_commits_are_acknowledged_before_replication() {
     // Replication slows down just before the coordinator's broker crashes, so acknowledged
-    // commits are still only on the crashed leader when a follower takes over.
+    // commits are still only on the crashed leader when a follower takes over. Every consumer
+    // then restarts, so the new coordinator's OffsetFetch answers come before any new commit of
+    // those partitions could hide the loss (the consumers learn of the crash at once, from the
+    // closed connections, and would otherwise commit on at the new coordinator first).
     let slow_replication = "[[fault]]\nat_ms = 13500\nkind = \"delay\"\nfrom = [\"b1\", \"b2\", \"b3\"]\nto = [\"b1\", \"b2\", \"b3\"]\nextra_latency_ms = 1000\nduration_ms = 3000\n";
+    let restart_consumers: String = ["c1", "c2", "c3"]
+        .iter()
+        .map(|c| {
+            format!(
+                "[[fault]]\nat_ms = 15500\nkind = \"crash\"\nnode = \"{c}\"\n\n\
+                 [[fault]]\nat_ms = 17500\nkind = \"restart\"\nnode = \"{c}\"\n\n"
+            )
+        })
+        .collect();
     let text = scenario(
         "consumers = 3",
-        &format!("{COORDINATOR_CRASH}{slow_replication}"),
+        &format!("{COORDINATOR_CRASH}{slow_replication}{restart_consumers}"),
     );
     assert_fires_only_when_broken(
         "committed_offsets_durable",

@@ -353,3 +353,67 @@ fn eager_members_revoke_what_they_keep_and_cooperative_ones_do_not() {
         Ok(())
     });
 }
+
+/// A new group whose coordinator dies while it holds the members' JoinGroups (the initial
+/// rebalance delay), with the coordinator's machine still up (`process`) or gone (`power_loss`).
+fn coordinator_dies_during_the_first_join(mode: &str) -> RunOutcome {
+    let text = format!(
+        r#"
+name = "join-{mode}"
+duration_ms = 15000
+[cluster]
+brokers = 3
+offsets_topic_num_partitions = 1
+[[topic]]
+name = "orders"
+partitions = 2
+replication_factor = 3
+[[producer]]
+topic = "orders"
+rate_per_s = 10
+[[group]]
+id = "billing"
+topics = ["orders"]
+consumers = 2
+[[fault]]
+at_ms = 1000
+kind = "crash"
+node = "leader:__consumer_offsets/0"
+mode = "{mode}"
+[[fault]]
+at_ms = 3000
+kind = "restart"
+node = "last_crashed"
+"#
+    );
+    let s = kafkasim::scenario::from_str("join.toml", &text).expect("valid");
+    let o = run_scenario(Arc::new(s), 0, RunOptions::keeping_events()).expect("no panic");
+    assert!(o.violations.is_empty(), "{mode}: {:#?}", o.violations);
+    o
+}
+
+fn first_join_ms(h: &[Event]) -> u64 {
+    h.iter()
+        .find(|e| matches!(e.kind, EventKind::MemberJoined { .. }))
+        .map(|e| e.at_us / MS)
+        .expect("the group formed")
+}
+
+/// Kafka's member waits `max.poll.interval.ms` + 5 s for a JoinGroup answer
+/// (`sendJoinGroupRequest`). A coordinator process that dies closes its connections and its
+/// machine refuses new ones, so the members fail their JoinGroups at once and find the next
+/// coordinator; a machine that loses power says nothing, and the members wait out the whole
+/// JoinGroup timeout, as Kafka's do. The liveness bound allows for it (the run holds).
+#[test]
+fn members_learn_at_once_that_a_coordinator_process_died_but_not_a_machine() {
+    let process = coordinator_dies_during_the_first_join("process");
+    let joined = first_join_ms(&process.history);
+    assert!(joined < 15_000, "process crash: first join at {joined} ms");
+
+    let power = coordinator_dies_during_the_first_join("power_loss");
+    let joined = first_join_ms(&power.history);
+    assert!(
+        joined > 300_000,
+        "power loss: first join at {joined} ms, before the JoinGroup timed out"
+    );
+}

@@ -296,14 +296,17 @@ impl Broker {
                     self.handle_response(now, correlation_id, kind, body, out);
                 }
             }
-            // `from`'s process died: its requests in flight fail as timed-out ones do (Kafka's
-            // `NetworkClient` fails a closed connection's requests as disconnected; the replica
-            // fetcher and the controller channel back off and retry, as after a timeout).
-            Message::ConnectionClosed => {
-                for corr in self.inflight.sent_to(from) {
+            // `from`'s process died: a fetch or an epoch lookup to it fails as a timed-out one
+            // does and backs off (Kafka's replica fetcher on a disconnect). Requests to the
+            // controller wait for their timeout: Kafka's `NodeToControllerChannelManager` puts a
+            // request whose connection closed back in its queue and sends it again once it is
+            // connected, and resending here at once would only bounce off a dead controller.
+            Message::ConnectionClosed if from != NodeId::Controller => {
+                for corr in self.inflight.disconnected(&mut self.timers, from) {
                     self.on_request_timeout(now, corr, out);
                 }
             }
+            Message::ConnectionClosed => {}
         }
         self.send_follower_requests(now, out);
     }

@@ -445,7 +445,7 @@ impl Producer {
     /// `Sender.handleProduceResponse` treats a disconnected response as `NETWORK_EXCEPTION`,
     /// retriable, as it does a timed-out one).
     fn connection_closed(&mut self, now: Millis, from: NodeId, out: &mut Effects) {
-        for corr in self.inflight.sent_to(from) {
+        for corr in self.inflight.disconnected(&mut self.timers, from) {
             self.on_timeout(now, corr, out);
         }
         self.send_ready(now, out);

@@ -233,7 +233,7 @@ impl Reader {
     /// `from`'s process died: its requests in flight fail as timed-out ones do (Kafka's
     /// `Fetcher` handles a disconnected fetch as a failed one).
     fn connection_closed(&mut self, now: Millis, from: NodeId, out: &mut Effects) {
-        for corr in self.inflight.sent_to(from) {
+        for corr in self.inflight.disconnected(&mut self.timers, from) {
             self.on_timeout(now, corr);
         }
         self.poll(now, out);

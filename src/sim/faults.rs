@@ -208,6 +208,7 @@ async fn crash(world: &Arc<World>, state: &Arc<Mutex<FaultState>>, id: NodeId, m
     }
     if mode != CrashMode::PowerLoss {
         close_connections(world, id);
+        world.refuse_connections(id);
     }
     crash_core(world, id, mode);
     {
@@ -224,7 +225,9 @@ async fn crash(world: &Arc<World>, state: &Arc<Mutex<FaultState>>, id: NodeId, m
 
 /// A process that dies has its kernel close its TCP connections: every peer is sent a FIN
 /// ([`Message::ConnectionClosed`]), which travels like any packet (a cut link loses it, and the
-/// peer then finds out only by its request timeouts). A machine that loses power sends nothing.
+/// peer then finds out only by its request timeouts). Until the node's next process begins, its
+/// kernel refuses new connections (`node::send`). A machine that loses power sends nothing and
+/// refuses nothing: requests to it are lost, and time out.
 fn close_connections(world: &World, id: NodeId) {
     let life = world.life(id);
     let peers: Vec<NodeId> = world.node_ids().filter(|p| *p != id).collect();

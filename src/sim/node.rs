@@ -280,8 +280,15 @@ fn dispatch(world: &World, me: NodeId, life: u64, out: Effects) {
 }
 
 /// Sends `message` from process `life` of `me` to the current process of `to`: onto the wire
-/// unless the fault layer drops it. From here on it no longer depends on the sender.
+/// unless the fault layer drops it. From here on it no longer depends on the sender. A request to
+/// a node whose process died on a running machine is refused: its kernel's reset comes back
+/// instead ([`Message::ConnectionClosed`], itself a packet the fault layer may drop), and the
+/// requester fails the request as Kafka's `NetworkClient` fails one whose connection could not
+/// be made.
 pub fn send(world: &World, me: NodeId, life: u64, to: NodeId, message: Message) {
+    if matches!(message, Message::Request { .. }) && world.refuses_connections(to) {
+        return send(world, to, world.life(to), me, Message::ConnectionClosed);
+    }
     let conn = Connection {
         from: me,
         from_life: life,

@@ -17,7 +17,7 @@ use crate::protocol::message::Message;
 use crate::protocol::{Millis, NodeId};
 use crate::scenario::ValidScenario;
 use madsim::time::Instant;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -118,6 +118,10 @@ pub struct World {
     released: AtomicBool,
     /// Messages sent into the network (counted for `bench`).
     pub messages: std::sync::atomic::AtomicU64,
+    /// Nodes whose process died on a machine that still runs (a `clean` or `process` crash):
+    /// their kernel refuses new connections, so a request sent to one is answered at once with
+    /// a reset ([`Message::ConnectionClosed`]). A machine that lost power answers nothing.
+    refusing: Mutex<BTreeSet<NodeId>>,
 }
 
 /// Locks a mutex; a poisoned lock means a node panicked, which already fails the run.
@@ -156,6 +160,7 @@ impl World {
             healed: AtomicBool::new(false),
             released: AtomicBool::new(false),
             messages: std::sync::atomic::AtomicU64::new(0),
+            refusing: Mutex::new(BTreeSet::new()),
         }
     }
 
@@ -262,10 +267,21 @@ impl World {
 
     /// A new process of `id` starts; returns its number.
     pub fn begin_life(&self, id: NodeId) -> u64 {
+        lock(&self.refusing).remove(&id);
         self.lives
             .get(&id)
             .map(|l| l.fetch_add(1, Ordering::SeqCst) + 1)
             .unwrap_or(0)
+    }
+
+    /// `id`'s process died but its machine runs: connections to it are refused from now until
+    /// its next process begins.
+    pub fn refuse_connections(&self, id: NodeId) {
+        lock(&self.refusing).insert(id);
+    }
+
+    pub fn refuses_connections(&self, id: NodeId) -> bool {
+        lock(&self.refusing).contains(&id)
     }
 
     pub fn is_healed(&self) -> bool {

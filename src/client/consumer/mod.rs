@@ -258,7 +258,7 @@ impl Consumer {
     /// `ConsumerNetworkClient` fails them with a `DisconnectException`, and the coordinator's
     /// handlers mark the coordinator unknown, as on a timeout).
     fn connection_closed(&mut self, now: Millis, from: NodeId, out: &mut Effects) {
-        for corr in self.inflight.sent_to(from) {
+        for corr in self.inflight.disconnected(&mut self.timers, from) {
             self.on_timeout(now, corr, out);
         }
         self.step(now, out);
