@@ -9,15 +9,14 @@
 //! after append such as NOT_LEADER_OR_FOLLOWER from a parked request: KAFKA-13574). acks=0
 //! batches have no outcome: Kafka never learns one.
 
-use super::metadata::{ClientMetadata, Refresh};
+use super::metadata::ClientMetadata;
+use super::network::{Arrival, ClientTimer, NetworkClient};
 use super::partitioner;
 use crate::config::{AcksConfig, ProducerConfig};
 use crate::effects::Effects;
 use crate::history::EventKind;
 use crate::protocol::message::*;
 use crate::protocol::{ErrorCode, Millis, NodeId, Payload, ProducedValue, TopicPartition};
-use crate::request::InFlightRequests;
-use crate::timer::TimerQueue;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -42,10 +41,19 @@ enum Timer {
     Wake,
 }
 
+impl ClientTimer for Timer {
+    fn request_timeout(correlation_id: u64) -> Self {
+        Timer::RequestTimeout(correlation_id)
+    }
+    fn wake() -> Self {
+        Timer::Wake
+    }
+}
+
+/// What a request in flight is for.
 #[derive(Clone, Debug)]
 enum Inflight {
     Produce(Batch),
-    Metadata,
 }
 
 pub struct Producer {
@@ -65,10 +73,7 @@ pub struct Producer {
     /// Records go into the last batch while it is unsent and not full.
     ready: BTreeMap<u32, VecDeque<Batch>>,
     busy: BTreeSet<u32>,
-    metadata: ClientMetadata,
-    inflight: InFlightRequests<Inflight>,
-    timers: TimerQueue<Timer>,
-    pending_wake: Option<Millis>,
+    net: NetworkClient<Inflight, Timer>,
 }
 
 fn acks(a: AcksConfig) -> Acks {
@@ -115,8 +120,9 @@ impl Producer {
         rng: ChaCha8Rng,
     ) -> Self {
         let stop_ms = cfg.stop_ms.unwrap_or(duration_ms).min(duration_ms);
-        let mut timers = TimerQueue::default();
-        timers.schedule(cfg.start_ms, Timer::NextRecord);
+        let metadata = ClientMetadata::new(brokers, index as usize);
+        let mut net = NetworkClient::new(metadata, cfg.request_timeout_ms);
+        net.timers.schedule(cfg.start_ms, Timer::NextRecord);
         Producer {
             index,
             tp_topic: cfg.topic.clone(),
@@ -131,10 +137,7 @@ impl Producer {
             sticky: None,
             ready: BTreeMap::new(),
             busy: BTreeSet::new(),
-            metadata: ClientMetadata::new(brokers, index as usize),
-            inflight: InFlightRequests::default(),
-            timers,
-            pending_wake: None,
+            net,
         }
     }
 
@@ -145,8 +148,8 @@ impl Producer {
         self.origin_seq = next_seq;
         self.origin_ms = now.max(self.cfg.start_ms);
         self.incarnation = incarnation;
-        self.timers.clear();
-        self.timers.schedule(self.origin_ms, Timer::NextRecord);
+        self.net.timers.clear();
+        self.net.timers.schedule(self.origin_ms, Timer::NextRecord);
     }
 
     pub fn next_seq(&self) -> u64 {
@@ -168,26 +171,18 @@ impl Producer {
     }
 
     pub fn next_deadline(&self) -> Option<Millis> {
-        self.timers.next_deadline()
+        self.net.timers.next_deadline()
     }
 
     pub fn tick(&mut self, now: Millis, out: &mut Effects) {
-        while let Some(t) = self.timers.pop_due(now) {
+        while let Some(t) = self.net.timers.pop_due(now) {
             match t {
                 Timer::NextRecord => self.produce_record(now),
                 Timer::RequestTimeout(corr) => self.on_timeout(now, corr, out),
-                Timer::Wake => self.pending_wake = None,
+                Timer::Wake => self.net.woke(),
             }
         }
         self.send_ready(now, out);
-    }
-
-    /// Makes sure `tick` runs at `at`, without piling up wake-ups.
-    fn wake(&mut self, at: Millis) {
-        if self.pending_wake.is_none_or(|w| w > at) {
-            self.pending_wake = Some(at);
-            self.timers.schedule(at, Timer::Wake);
-        }
     }
 
     /// The time of record number `seq` at the configured rate.
@@ -236,7 +231,7 @@ impl Producer {
         batch.values.push(value);
         batch.keys.push(key);
         let next = self.record_time(self.next_seq).max(now);
-        self.timers.schedule(next, Timer::NextRecord);
+        self.net.timers.schedule(next, Timer::NextRecord);
     }
 
     /// A batch may go once it is full or has lingered `linger.ms` (or is a retry past its
@@ -253,25 +248,6 @@ impl Producer {
 
     fn tp(&self, partition: u32) -> TopicPartition {
         TopicPartition::new(self.tp_topic.clone(), partition)
-    }
-
-    fn send_request(
-        &mut self,
-        now: Millis,
-        to: NodeId,
-        kind: Inflight,
-        body: Request,
-        out: &mut Effects,
-    ) {
-        self.inflight.send(
-            &mut self.timers,
-            now + self.cfg.request_timeout_ms,
-            Timer::RequestTimeout,
-            to,
-            kind,
-            body,
-            out,
-        );
     }
 
     /// Sends the head batch of every partition that has a known leader and nothing in flight.
@@ -296,7 +272,7 @@ impl Producer {
                 wake = Some(wake.map_or(at, |w: Millis| w.min(at)));
                 continue;
             }
-            let Some((leader, _)) = self.metadata.leader(&self.tp(p)) else {
+            let Some((leader, _)) = self.net.metadata.leader(&self.tp(p)) else {
                 need_metadata = true;
                 continue;
             };
@@ -308,9 +284,9 @@ impl Producer {
             self.send_batch(now, leader, &mut batch, out);
         }
         if let Some(at) = wake {
-            self.wake(at);
+            self.net.wake(at);
         }
-        if need_metadata || self.metadata.stale {
+        if need_metadata || self.net.metadata.stale {
             self.refresh_metadata(now, out);
         }
     }
@@ -353,7 +329,7 @@ impl Producer {
             return;
         }
         self.busy.insert(batch.partition);
-        self.send_request(
+        self.net.send(
             now,
             NodeId::Broker(leader),
             Inflight::Produce(batch.clone()),
@@ -364,48 +340,31 @@ impl Producer {
 
     fn refresh_metadata(&mut self, now: Millis, out: &mut Effects) {
         let topics = vec![self.tp_topic.clone()];
-        match self
-            .metadata
-            .refresh(now, self.cfg.retry_backoff_ms, topics)
-        {
-            Refresh::Send(broker, req) => self.send_request(
-                now,
-                NodeId::Broker(broker),
-                Inflight::Metadata,
-                Request::Metadata(req),
-                out,
-            ),
-            Refresh::RetryAt(at) => self.wake(at),
-            Refresh::InFlight => {}
-        }
+        self.net
+            .refresh_metadata(now, self.cfg.retry_backoff_ms, topics, out);
     }
 
     pub fn handle(&mut self, now: Millis, from: NodeId, message: Message, out: &mut Effects) {
-        let (correlation_id, body) = match message {
-            Message::Response {
-                correlation_id,
-                body,
-            } => (correlation_id, body),
-            Message::ConnectionClosed => return self.connection_closed(now, from, out),
-            Message::Request { .. } => return,
-        };
-        let Some(kind) = self.inflight.complete(&mut self.timers, correlation_id) else {
-            return;
-        };
-        match (kind, body) {
-            (Inflight::Metadata, Response::Metadata(resp)) => {
-                let topic = self.tp_topic.clone();
-                let _ = topic;
-                self.metadata.update(now, &resp);
-                if self.metadata.stale {
-                    // A partition has no leader yet: ask again after a backoff.
-                    self.wake(now + self.cfg.retry_backoff_ms);
-                }
-            }
-            (Inflight::Produce(batch), Response::Produce(resp)) => {
+        match self.net.receive(now, from, message) {
+            Arrival::Response(Inflight::Produce(batch), Response::Produce(resp)) => {
                 self.on_produce_response(now, batch, resp, out)
             }
-            _ => {}
+            Arrival::Response(..) => {}
+            Arrival::MetadataUpdated => {
+                if self.net.metadata.stale {
+                    // A partition has no leader yet: ask again after a backoff.
+                    self.net.wake(now + self.cfg.retry_backoff_ms);
+                }
+            }
+            // `from`'s process died: its requests in flight fail as timed-out ones do (Kafka's
+            // `Sender.handleProduceResponse` treats a disconnected response as
+            // `NETWORK_EXCEPTION`, retriable, as it does a timed-out one).
+            Arrival::Closed(failed) => {
+                for corr in failed {
+                    self.on_timeout(now, corr, out);
+                }
+            }
+            Arrival::Nothing => return,
         }
         self.send_ready(now, out);
     }
@@ -436,34 +395,19 @@ impl Producer {
             resp.error,
             ErrorCode::NotLeaderOrFollower | ErrorCode::LeaderNotAvailable
         ) {
-            self.metadata.invalidate(&self.tp(batch.partition));
+            self.net.metadata.invalidate(&self.tp(batch.partition));
         }
         self.retry_or_fail(now, batch, resp.error, out);
     }
 
-    /// `from`'s process died: its requests in flight fail as timed-out ones do (Kafka's
-    /// `Sender.handleProduceResponse` treats a disconnected response as `NETWORK_EXCEPTION`,
-    /// retriable, as it does a timed-out one).
-    fn connection_closed(&mut self, now: Millis, from: NodeId, out: &mut Effects) {
-        for corr in self.inflight.disconnected(&mut self.timers, from) {
-            self.on_timeout(now, corr, out);
-        }
-        self.send_ready(now, out);
-    }
-
     fn on_timeout(&mut self, now: Millis, corr: u64, out: &mut Effects) {
-        let Some(kind) = self.inflight.expire(corr) else {
+        let Some(Inflight::Produce(mut batch)) = self.net.expire(corr) else {
             return;
         };
-        match kind {
-            Inflight::Metadata => self.metadata.in_flight = false,
-            Inflight::Produce(mut batch) => {
-                self.busy.remove(&batch.partition);
-                batch.maybe_appended = true;
-                self.metadata.invalidate(&self.tp(batch.partition));
-                self.retry_or_fail(now, batch, ErrorCode::RequestTimedOut, out);
-            }
-        }
+        self.busy.remove(&batch.partition);
+        batch.maybe_appended = true;
+        self.net.metadata.invalidate(&self.tp(batch.partition));
+        self.retry_or_fail(now, batch, ErrorCode::RequestTimedOut, out);
     }
 
     fn retry_or_fail(

@@ -8,14 +8,13 @@
 //! Designed to grow into the group consumer: positions and fetching do not care whether the
 //! assignment came from `assign()` or from a rebalance.
 
-use super::metadata::{ClientMetadata, Refresh};
+use super::metadata::ClientMetadata;
+use super::network::{Arrival, ClientTimer, NetworkClient};
 use crate::config::{OffsetReset, ReaderConfig};
 use crate::effects::Effects;
 use crate::history::EventKind;
 use crate::protocol::message::*;
 use crate::protocol::{BrokerId, ErrorCode, Millis, NodeId, TopicPartition};
-use crate::request::InFlightRequests;
-use crate::timer::TimerQueue;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Pause after an error before trying a partition again (`retry.backoff.ms`).
@@ -38,11 +37,20 @@ enum Timer {
     Wake,
 }
 
+impl ClientTimer for Timer {
+    fn request_timeout(correlation_id: u64) -> Self {
+        Timer::RequestTimeout(correlation_id)
+    }
+    fn wake() -> Self {
+        Timer::Wake
+    }
+}
+
+/// What a request in flight is for.
 #[derive(Clone, Debug)]
 enum Inflight {
     Fetch { partitions: Vec<u32> },
     ListOffsets(u32),
-    Metadata,
 }
 
 pub struct Reader {
@@ -52,10 +60,7 @@ pub struct Reader {
     positions: BTreeMap<u32, Position>,
     backoff_until: BTreeMap<u32, Millis>,
     busy: BTreeSet<u32>,
-    metadata: ClientMetadata,
-    inflight: InFlightRequests<Inflight>,
-    timers: TimerQueue<Timer>,
-    pending_wake: Option<Millis>,
+    net: NetworkClient<Inflight, Timer>,
 }
 
 impl Reader {
@@ -65,18 +70,16 @@ impl Reader {
             .iter()
             .map(|p| (*p, Position::Reset(cfg.auto_offset_reset)))
             .collect();
-        let mut timers = TimerQueue::default();
-        timers.schedule(0, Timer::Wake);
+        let metadata = ClientMetadata::new(brokers, index as usize);
+        let mut net = NetworkClient::new(metadata, cfg.request_timeout_ms);
+        net.wake(0);
         Reader {
             skips_after_poll: false,
             cfg,
             positions,
             backoff_until: BTreeMap::new(),
             busy: BTreeSet::new(),
-            metadata: ClientMetadata::new(brokers, index as usize),
-            inflight: InFlightRequests::default(),
-            timers,
-            pending_wake: Some(0),
+            net,
         }
     }
 
@@ -85,47 +88,21 @@ impl Reader {
     }
 
     pub fn next_deadline(&self) -> Option<Millis> {
-        self.timers.next_deadline()
+        self.net.timers.next_deadline()
     }
 
     fn tp(&self, partition: u32) -> TopicPartition {
         TopicPartition::new(self.cfg.topic.clone(), partition)
     }
 
-    fn wake(&mut self, at: Millis) {
-        if self.pending_wake.is_none_or(|w| w > at) {
-            self.pending_wake = Some(at);
-            self.timers.schedule(at, Timer::Wake);
-        }
-    }
-
     pub fn tick(&mut self, now: Millis, out: &mut Effects) {
-        while let Some(t) = self.timers.pop_due(now) {
+        while let Some(t) = self.net.timers.pop_due(now) {
             match t {
-                Timer::Wake => self.pending_wake = None,
+                Timer::Wake => self.net.woke(),
                 Timer::RequestTimeout(corr) => self.on_timeout(now, corr),
             }
         }
         self.poll(now, out);
-    }
-
-    fn send_request(
-        &mut self,
-        now: Millis,
-        to: NodeId,
-        kind: Inflight,
-        body: Request,
-        out: &mut Effects,
-    ) {
-        self.inflight.send(
-            &mut self.timers,
-            now + self.cfg.request_timeout_ms,
-            Timer::RequestTimeout,
-            to,
-            kind,
-            body,
-            out,
-        );
     }
 
     /// Sends every request that is due: ListOffsets for partitions to reset, one Fetch per leader.
@@ -140,10 +117,10 @@ impl Reader {
             .collect();
         for (p, pos) in idle {
             if let Some(until) = self.backoff_until.get(&p).filter(|u| **u > now).copied() {
-                self.wake(until);
+                self.net.wake(until);
                 continue;
             }
-            let Some((leader, epoch)) = self.metadata.leader(&self.tp(p)) else {
+            let Some((leader, epoch)) = self.net.metadata.leader(&self.tp(p)) else {
                 need_metadata = pos != Position::Failed;
                 continue;
             };
@@ -169,7 +146,7 @@ impl Reader {
                 max_records: self.cfg.max_poll_records,
                 partitions,
             };
-            self.send_request(
+            self.net.send(
                 now,
                 NodeId::Broker(broker),
                 Inflight::Fetch { partitions: ids },
@@ -206,7 +183,7 @@ impl Reader {
             spec,
             current_leader_epoch: epoch,
         };
-        self.send_request(
+        self.net.send(
             now,
             NodeId::Broker(leader),
             Inflight::ListOffsets(p),
@@ -217,33 +194,14 @@ impl Reader {
 
     fn refresh_metadata(&mut self, now: Millis, out: &mut Effects) {
         let topics = vec![self.cfg.topic.clone()];
-        match self.metadata.refresh(now, RETRY_BACKOFF_MS, topics) {
-            Refresh::Send(broker, req) => self.send_request(
-                now,
-                NodeId::Broker(broker),
-                Inflight::Metadata,
-                Request::Metadata(req),
-                out,
-            ),
-            Refresh::RetryAt(at) => self.wake(at),
-            Refresh::InFlight => {}
-        }
-    }
-
-    /// `from`'s process died: its requests in flight fail as timed-out ones do (Kafka's
-    /// `Fetcher` handles a disconnected fetch as a failed one).
-    fn connection_closed(&mut self, now: Millis, from: NodeId, out: &mut Effects) {
-        for corr in self.inflight.disconnected(&mut self.timers, from) {
-            self.on_timeout(now, corr);
-        }
-        self.poll(now, out);
+        self.net
+            .refresh_metadata(now, RETRY_BACKOFF_MS, topics, out);
     }
 
     fn on_timeout(&mut self, now: Millis, corr: u64) {
-        let Some(kind) = self.inflight.expire(corr) else {
-            return;
-        };
-        self.release(now, kind, true);
+        if let Some(kind) = self.net.expire(corr) {
+            self.release(now, kind, true);
+        }
     }
 
     /// Frees the partitions of a finished request; after a failure they back off and the
@@ -252,10 +210,6 @@ impl Reader {
         let parts = match kind {
             Inflight::Fetch { partitions, .. } => partitions,
             Inflight::ListOffsets(p) => vec![p],
-            Inflight::Metadata => {
-                self.metadata.in_flight = false;
-                return;
-            }
         };
         for p in parts {
             self.busy.remove(&p);
@@ -268,37 +222,36 @@ impl Reader {
     fn backoff(&mut self, now: Millis, p: u32) {
         self.backoff_until.insert(p, now + RETRY_BACKOFF_MS);
         let tp = self.tp(p);
-        self.metadata.invalidate(&tp);
+        self.net.metadata.invalidate(&tp);
     }
 
     pub fn handle(&mut self, now: Millis, from: NodeId, message: Message, out: &mut Effects) {
-        let (correlation_id, body) = match message {
-            Message::Response {
-                correlation_id,
-                body,
-            } => (correlation_id, body),
-            Message::ConnectionClosed => return self.connection_closed(now, from, out),
-            Message::Request { .. } => return,
-        };
-        let Some(kind) = self.inflight.complete(&mut self.timers, correlation_id) else {
-            return;
-        };
-        match (&kind, body) {
-            (Inflight::Metadata, Response::Metadata(resp)) => {
-                let topic = self.cfg.topic.clone();
-                let _ = topic;
-                self.metadata.update(now, &resp);
-            }
-            (Inflight::ListOffsets(p), Response::ListOffsets(resp)) => {
-                self.on_list_offsets(now, *p, resp, out)
-            }
-            (Inflight::Fetch { .. }, Response::Fetch(resp)) => {
-                for part in resp.partitions {
-                    self.on_fetched(now, part, out);
+        let kind = match self.net.receive(now, from, message) {
+            Arrival::Response(kind, body) => {
+                match (&kind, body) {
+                    (Inflight::ListOffsets(p), Response::ListOffsets(resp)) => {
+                        self.on_list_offsets(now, *p, resp, out)
+                    }
+                    (Inflight::Fetch { .. }, Response::Fetch(resp)) => {
+                        for part in resp.partitions {
+                            self.on_fetched(now, part, out);
+                        }
+                    }
+                    _ => {}
                 }
+                kind
             }
-            _ => {}
-        }
+            Arrival::MetadataUpdated => return self.poll(now, out),
+            // `from`'s process died: its requests in flight fail as timed-out ones do (Kafka's
+            // `Fetcher` handles a disconnected fetch as a failed one).
+            Arrival::Closed(failed) => {
+                for corr in failed {
+                    self.on_timeout(now, corr);
+                }
+                return self.poll(now, out);
+            }
+            Arrival::Nothing => return,
+        };
         self.release(now, kind, false);
         self.poll(now, out);
     }

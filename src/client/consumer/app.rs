@@ -224,8 +224,8 @@ impl Consumer {
                     continue;
                 }
             };
-            let Some((leader, epoch)) = self.metadata.leader(&tp) else {
-                self.metadata.stale = true;
+            let Some((leader, epoch)) = self.net.metadata.leader(&tp) else {
+                self.net.metadata.stale = true;
                 continue;
             };
             let req = ListOffsetsRequest {
@@ -273,8 +273,8 @@ impl Consumer {
             if self.backing_off(now, &tp) {
                 continue;
             }
-            let Some((leader, epoch)) = self.metadata.leader(&tp) else {
-                self.metadata.stale = true;
+            let Some((leader, epoch)) = self.net.metadata.leader(&tp) else {
+                self.net.metadata.stale = true;
                 continue;
             };
             by_leader.entry(leader).or_default().push(FetchPartition {
@@ -357,10 +357,11 @@ impl Consumer {
 
     fn restart_poll_timer(&mut self, now: Millis) {
         if let Some(t) = self.app.poll_timer.take() {
-            self.timers.cancel(t);
+            self.net.timers.cancel(t);
         }
         self.app.poll_timer = Some(
-            self.timers
+            self.net
+                .timers
                 .schedule(now + self.cfg.max_poll_interval_ms, Timer::PollTimeout),
         );
     }
@@ -375,7 +376,7 @@ impl Consumer {
         let ms = (n as f64 * self.cfg.processing_ms_per_record) as u64
             + std::mem::take(&mut self.app.extra_processing_ms);
         self.app.stage = Stage::Processing;
-        self.timers.schedule(now + ms, Timer::Processed);
+        self.net.timers.schedule(now + ms, Timer::Processed);
     }
 
     /// The batch is processed: report it, then commit or poll again.
@@ -410,7 +411,7 @@ impl Consumer {
         self.wake(now);
         self.app.stage = Stage::Polling;
         if let Some(t) = self.app.poll_timer.take() {
-            self.timers.cancel(t);
+            self.net.timers.cancel(t);
         }
     }
 
@@ -556,7 +557,8 @@ impl Consumer {
     fn ensure_auto_commit_timer(&mut self, now: Millis) {
         if self.cfg.commit == CommitMode::Auto && self.app.auto_commit_timer.is_none() {
             self.app.auto_commit_timer = Some(
-                self.timers
+                self.net
+                    .timers
                     .schedule(now + self.cfg.auto_commit_interval_ms, Timer::AutoCommit),
             );
         }
@@ -611,7 +613,7 @@ impl Consumer {
                     self.app
                         .backoff_until
                         .insert(tp.clone(), now + RETRY_BACKOFF_MS);
-                    self.metadata.invalidate(&tp);
+                    self.net.metadata.invalidate(&tp);
                 } else if self.app.positions.get(&tp) == Some(&Position::Reset) {
                     self.app.position_epochs.remove(&tp);
                     self.app
@@ -656,7 +658,7 @@ impl Consumer {
             let pos = match p.offset {
                 Some(o) if !self.ignores_committed_offset => {
                     if let Some(e) = p.leader_epoch {
-                        self.metadata.see_epoch(&p.tp, e);
+                        self.net.metadata.see_epoch(&p.tp, e);
                         self.app.position_epochs.insert(p.tp.clone(), e);
                     }
                     self.app.committed.insert(p.tp.clone(), o);
@@ -686,7 +688,7 @@ impl Consumer {
                 self.app
                     .backoff_until
                     .insert(p.tp.clone(), now + RETRY_BACKOFF_MS);
-                self.metadata.invalidate(&p.tp);
+                self.net.metadata.invalidate(&p.tp);
             }
         }
     }
@@ -707,11 +709,11 @@ impl Consumer {
             ),
             Inflight::OffsetFetch(_) => self.coordinator = None,
             Inflight::ListOffsets(tp) => {
-                self.metadata.invalidate(&tp);
+                self.net.metadata.invalidate(&tp);
             }
             Inflight::Fetch(tps) => {
                 for tp in tps {
-                    self.metadata.invalidate(&tp);
+                    self.net.metadata.invalidate(&tp);
                 }
             }
             _ => {}

@@ -113,7 +113,7 @@ impl Consumer {
         }
         if self.coordinator.is_none() {
             if !self.has_inflight(|k| matches!(k, Inflight::FindCoordinator)) {
-                let broker = self.metadata.next_bootstrap();
+                let broker = self.net.metadata.next_bootstrap();
                 let req = FindCoordinatorRequest {
                     group_id: self.group(),
                 };
@@ -151,7 +151,7 @@ impl Consumer {
         }
         let changed = snapshot
             .iter()
-            .any(|(topic, count)| self.metadata.partition_count(topic) != *count);
+            .any(|(topic, count)| self.net.metadata.partition_count(topic) != *count);
         if changed {
             tracing::debug!(?snapshot, "cached metadata has changed: rejoin");
             self.member.assignment_snapshot = None;
@@ -423,7 +423,7 @@ impl Consumer {
         let snapshot: BTreeMap<String, Option<u32>> = members
             .iter()
             .flat_map(|m| m.2.topics.iter())
-            .map(|t| (t.clone(), self.metadata.partition_count(t)))
+            .map(|t| (t.clone(), self.net.metadata.partition_count(t)))
             .collect();
         // The assignor sees the topics the metadata knows.
         let topics = snapshot
@@ -500,14 +500,15 @@ impl Consumer {
     fn start_heartbeats(&mut self, now: Millis) {
         self.stop_heartbeats();
         self.member.heartbeat_timer = Some(
-            self.timers
+            self.net
+                .timers
                 .schedule(now + self.cfg.heartbeat_interval_ms, Timer::Heartbeat),
         );
     }
 
     fn stop_heartbeats(&mut self) {
         if let Some(t) = self.member.heartbeat_timer.take() {
-            self.timers.cancel(t);
+            self.net.timers.cancel(t);
         }
     }
 

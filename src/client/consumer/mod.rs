@@ -13,13 +13,12 @@ pub mod app;
 pub mod assign;
 pub mod membership;
 
-use super::metadata::{ClientMetadata, Refresh};
+use super::metadata::ClientMetadata;
+use super::network::{Arrival, ClientTimer, NetworkClient};
 use crate::config::GroupConfig;
 use crate::effects::Effects;
-use crate::protocol::message::{Message, Request, Response};
+use crate::protocol::message::{Message, Request};
 use crate::protocol::{BrokerId, Millis, NodeId, TopicPartition};
-use crate::request::InFlightRequests;
-use crate::timer::TimerQueue;
 
 /// Pause after an error before retrying (`retry.backoff.ms`).
 pub const RETRY_BACKOFF_MS: Millis = 100;
@@ -36,10 +35,18 @@ pub enum Timer {
     Wake,
 }
 
+impl ClientTimer for Timer {
+    fn request_timeout(correlation_id: u64) -> Self {
+        Timer::RequestTimeout(correlation_id)
+    }
+    fn wake() -> Self {
+        Timer::Wake
+    }
+}
+
 /// Requests in flight, by what their answer is for.
 #[derive(Clone, Debug)]
 pub enum Inflight {
-    Metadata,
     FindCoordinator,
     JoinGroup,
     SyncGroup,
@@ -75,11 +82,9 @@ pub struct Consumer {
     pub trusts_stale_owned: bool,
     pub member: membership::Membership,
     pub app: app::App,
-    pub metadata: ClientMetadata,
     pub coordinator: Option<BrokerId>,
-    inflight: InFlightRequests<Inflight>,
-    pub timers: TimerQueue<Timer>,
-    pending_wake: Option<Millis>,
+    /// Requests in flight, metadata and timers.
+    pub net: NetworkClient<Inflight, Timer>,
     /// A commit to send again once the coordinator is known.
     pub pending_commit_retry: Option<app::CommitPurpose>,
 }
@@ -90,17 +95,15 @@ impl Consumer {
         let instance = cfg
             .static_members
             .then(|| format!("{}-{member_no}", cfg.id));
-        let mut timers = TimerQueue::default();
-        timers.schedule(cfg.start_ms, Timer::Wake);
+        let metadata = ClientMetadata::new(brokers, index as usize);
+        let mut net = NetworkClient::new(metadata, cfg.request_timeout_ms);
+        net.wake(cfg.start_ms);
         Consumer {
             index,
             member: membership::Membership::new(instance),
             app: app::App::default(),
-            metadata: ClientMetadata::new(brokers, index as usize),
             coordinator: None,
-            inflight: InFlightRequests::default(),
-            timers,
-            pending_wake: Some(cfg.start_ms),
+            net,
             pending_commit_retry: None,
             keeps_partitions_on_rejoin: false,
             commits_before_processing: false,
@@ -111,14 +114,11 @@ impl Consumer {
     }
 
     pub fn next_deadline(&self) -> Option<Millis> {
-        self.timers.next_deadline()
+        self.net.timers.next_deadline()
     }
 
     pub fn wake(&mut self, at: Millis) {
-        if self.pending_wake.is_none_or(|w| w > at) {
-            self.pending_wake = Some(at);
-            self.timers.schedule(at, Timer::Wake);
-        }
+        self.net.wake(at);
     }
 
     /// `request.timeout.ms`, but for JoinGroup `max(request.timeout.ms, rebalance timeout +
@@ -142,31 +142,23 @@ impl Consumer {
         body: Request,
         out: &mut Effects,
     ) {
-        let deadline = now + self.request_timeout_ms(&kind);
-        self.inflight.send(
-            &mut self.timers,
-            deadline,
-            Timer::RequestTimeout,
-            to,
-            kind,
-            body,
-            out,
-        );
+        let timeout = self.request_timeout_ms(&kind);
+        self.net.send_within(now, timeout, to, kind, body, out);
     }
 
     pub fn for_each_inflight(&self, mut f: impl FnMut(&Inflight)) {
-        self.inflight.kinds().for_each(&mut f);
+        self.net.kinds().for_each(&mut f);
     }
 
     /// Whether a request of this kind is in flight.
     pub fn has_inflight(&self, pred: impl Fn(&Inflight) -> bool) -> bool {
-        self.inflight.kinds().any(pred)
+        self.net.kinds().any(pred)
     }
 
     pub fn tick(&mut self, now: Millis, out: &mut Effects) {
-        while let Some(t) = self.timers.pop_due(now) {
+        while let Some(t) = self.net.timers.pop_due(now) {
             match t {
-                Timer::Wake => self.pending_wake = None,
+                Timer::Wake => self.net.woke(),
                 Timer::RequestTimeout(corr) => self.on_timeout(now, corr, out),
                 Timer::Heartbeat => self.heartbeat_due(now, out),
                 Timer::Processed => self.processing_done(now, out),
@@ -187,7 +179,7 @@ impl Consumer {
             app = ?self.app.stage_name(),
             retry = ?self.pending_commit_retry,
             app_state = %self.app.describe(),
-            inflight = ?self.inflight.kinds().collect::<Vec<_>>(),
+            inflight = ?self.net.kinds().collect::<Vec<_>>(),
             "step"
         );
         if self.member.is_fatal() {
@@ -211,65 +203,41 @@ impl Consumer {
             .cfg
             .topics
             .iter()
-            .any(|t| self.metadata.partition_count(t).is_none());
-        if !(missing_topic || self.metadata.stale) {
+            .any(|t| self.net.metadata.partition_count(t).is_none());
+        if !(missing_topic || self.net.metadata.stale) {
             return;
         }
-        match self
-            .metadata
-            .refresh(now, RETRY_BACKOFF_MS, self.cfg.topics.clone())
-        {
-            Refresh::Send(broker, req) => self.send_request(
-                now,
-                NodeId::Broker(broker),
-                Inflight::Metadata,
-                Request::Metadata(req),
-                out,
-            ),
-            Refresh::RetryAt(at) => self.wake(at),
-            Refresh::InFlight => {}
-        }
+        let topics = self.cfg.topics.clone();
+        self.net
+            .refresh_metadata(now, RETRY_BACKOFF_MS, topics, out);
     }
 
     pub fn handle(&mut self, now: Millis, from: NodeId, message: Message, out: &mut Effects) {
-        let (correlation_id, body) = match message {
-            Message::Response {
-                correlation_id,
-                body,
-            } => (correlation_id, body),
-            Message::ConnectionClosed => return self.connection_closed(now, from, out),
-            Message::Request { .. } => return,
-        };
-        let Some(kind) = self.inflight.complete(&mut self.timers, correlation_id) else {
-            return;
-        };
-        match (kind, body) {
-            (Inflight::Metadata, Response::Metadata(resp)) => self.metadata.update(now, &resp),
-            (kind, body) => {
+        match self.net.receive(now, from, message) {
+            Arrival::Response(kind, body) => {
                 if !self.on_membership_response(now, &kind, &body, out) {
                     self.on_app_response(now, kind, body, out);
                 }
             }
-        }
-        self.step(now, out);
-    }
-
-    /// `from`'s process died: its requests in flight fail as timed-out ones do (Kafka's
-    /// `ConsumerNetworkClient` fails them with a `DisconnectException`, and the coordinator's
-    /// handlers mark the coordinator unknown, as on a timeout).
-    fn connection_closed(&mut self, now: Millis, from: NodeId, out: &mut Effects) {
-        for corr in self.inflight.disconnected(&mut self.timers, from) {
-            self.on_timeout(now, corr, out);
+            Arrival::MetadataUpdated => {}
+            // `from`'s process died: its requests in flight fail as timed-out ones do (Kafka's
+            // `ConsumerNetworkClient` fails them with a `DisconnectException`, and the
+            // coordinator's handlers mark the coordinator unknown, as on a timeout).
+            Arrival::Closed(failed) => {
+                for corr in failed {
+                    self.on_timeout(now, corr, out);
+                }
+            }
+            Arrival::Nothing => return,
         }
         self.step(now, out);
     }
 
     fn on_timeout(&mut self, now: Millis, corr: u64, out: &mut Effects) {
-        let Some(kind) = self.inflight.expire(corr) else {
+        let Some(kind) = self.net.expire(corr) else {
             return;
         };
         match kind {
-            Inflight::Metadata => self.metadata.in_flight = false,
             k @ (Inflight::FindCoordinator
             | Inflight::JoinGroup
             | Inflight::SyncGroup
@@ -301,7 +269,7 @@ mod tests {
         FindCoordinatorResponse, JoinGroupMember, JoinGroupResponse, SyncGroupResponse,
         NO_GENERATION,
     };
-    use crate::protocol::message::{MetadataResponse, PartitionMetadata};
+    use crate::protocol::message::{MetadataResponse, PartitionMetadata, Response};
     use crate::protocol::ErrorCode;
 
     fn consumer() -> Consumer {
@@ -419,7 +387,7 @@ mod tests {
     fn a_closed_connection_fails_the_requests_in_flight_to_that_broker_only() {
         let mut c = consumer();
         let (_, _join) = start_joining(&mut c);
-        let before: Vec<String> = c.inflight.kinds().map(|k| format!("{k:?}")).collect();
+        let before: Vec<String> = c.net.kinds().map(|k| format!("{k:?}")).collect();
         assert!(before.contains(&"JoinGroup".to_string()), "{before:?}");
 
         let mut out = Effects::default();
