@@ -71,31 +71,16 @@ const KIP966_LAST_ISR_POWER_LOSS: Bug = Bug {
     by_configuration: false,
 };
 
-/// KAFKA-14139, fixed by KIP-903 (Kafka 3.5): a delayed AlterPartition admits a follower that
-/// lost power and registered again with an empty log. Scripted only: `fuzz --swarm` does not find
-/// it (0 of 1,000 seeds, see the README), because it needs four faults lined up within about two
-/// seconds (the follower back in sync, the leader's request to the controller delayed, the
-/// follower's power loss and quick restart, and its refetch held back), so it has no swarm test.
+/// KAFKA-14139, fixed by KIP-903 (Kafka 3.5): an AlterPartition the leader kept while the
+/// controller was away admits a follower that lost power and registered again with a short log.
+/// The swarm finds it rarely (2 of 3,000 seeds, the first 612; see the README), so its search
+/// is the longest here.
 const KIP903_STALE_ALTER_PARTITION: Bug = Bug {
     file: "stale-alter-partition",
     invariants: &["strong_isr", "no_lost_acked_write"],
-    swarm_seeds: 0,
+    swarm_seeds: 620,
     by_configuration: false,
 };
-
-mod kip903_stale_alter_partition {
-    use super::*;
-
-    #[test]
-    fn scripted_fires_with_the_legacy_switch() {
-        scripted_fires_with_switch(&KIP903_STALE_ALTER_PARTITION);
-    }
-
-    #[test]
-    fn scripted_holds_with_todays_protocol() {
-        scripted_holds_without_switch(&KIP903_STALE_ALTER_PARTITION);
-    }
-}
 
 fn scenario(bug: &Bug) -> ValidScenario {
     common::shipped(&format!("bugs/{}", bug.file))
@@ -202,6 +187,7 @@ catalogue! {
     s14_zombie_commit => S14_ZOMBIE_COMMIT;
     s15_stale_owned_partitions => S15_STALE_OWNED;
     kip966_last_isr_power_loss => KIP966_LAST_ISR_POWER_LOSS;
+    kip903_stale_alter_partition => KIP903_STALE_ALTER_PARTITION;
 }
 
 /// Swarm seeds that, with every switch off, once exposed bugs of kafkasim itself (found by the
