@@ -421,11 +421,13 @@ fn fetches_with_another_leader_epoch_are_refused() {
     assert_eq!(newer.map(|a| a.error), Some(ErrorCode::UnknownLeaderEpoch));
     let (_, beyond) = h.fetch_as(2, consumer, None, 1, 5);
     assert_eq!(beyond.map(|a| a.error), Some(ErrorCode::OffsetOutOfRange));
-    // ListOffsets and OffsetsForLeaderEpoch take the same check (`checkCurrentLeaderEpoch`).
+    // ListOffsets and OffsetsForLeaderEpoch take the same check (`checkCurrentLeaderEpoch`);
+    // a request that names no epoch (`NO_EPOCH`, an old client) skips it.
     for (epoch, error) in [
         (0, ErrorCode::FencedLeaderEpoch),
         (2, ErrorCode::UnknownLeaderEpoch),
         (1, ErrorCode::None),
+        (crate::protocol::NO_EPOCH, ErrorCode::None),
     ] {
         let body = Request::ListOffsets(ListOffsetsRequest {
             tp: tp(),
@@ -441,6 +443,33 @@ fn fetches_with_another_leader_epoch_are_refused() {
             _ => None,
         });
         assert_eq!(answer, Some(error), "ListOffsets in epoch {epoch}");
+
+        let body = Request::OffsetsForLeaderEpoch(OffsetsForLeaderEpochRequest {
+            replica_id: 2,
+            tp: tp(),
+            current_leader_epoch: epoch,
+            leader_epoch: 0,
+        });
+        let out = h.request(3, NodeId::Broker(2), body);
+        let answer = out.sends.iter().find_map(|(_, m)| match m {
+            Message::Response {
+                body: Response::OffsetsForLeaderEpoch(r),
+                ..
+            } => Some((r.error, r.leader_epoch)),
+            _ => None,
+        });
+        // Answered as `LeaderEpochFileCache.endOffsetFor` does: epoch 0 is older than any epoch
+        // this leader's cache holds (epoch 1 starts at 0), so epoch 0 and the start of epoch 1.
+        let expected_epoch = if error.is_ok() {
+            0
+        } else {
+            crate::protocol::NO_EPOCH
+        };
+        assert_eq!(
+            answer,
+            Some((error, expected_epoch)),
+            "OffsetsForLeaderEpoch in epoch {epoch}"
+        );
     }
 }
 
