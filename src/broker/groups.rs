@@ -7,7 +7,8 @@
 //! Kafka does); on losing leadership it drops it and parked requests get NOT_COORDINATOR.
 //!
 //! The coordinator is [`crate::coordinator::GroupCoordinator`], the core `kafkasim script` tests,
-//! behind the adapter in [`super::hosted`].
+//! behind the adapter [`super::hosted::HostedCoordinator`] (the one implementation; the broker
+//! holds it directly).
 //!
 //! Append-then-respond: a coordinator step returns record batches and responses; each batch is
 //! appended to the partition as a leader append with acks=all, and the responses of that step are
@@ -119,52 +120,9 @@ impl CoordinatorOutput {
     }
 }
 
-/// A group coordinator core for one `__consumer_offsets` partition, as its host drives it.
-pub trait GroupCoordinator: Send {
-    /// Applies one record of the partition while loading.
-    fn replay(&mut self, key: &str, value: Option<&str>);
-    /// Loading is over: the coordinator becomes active at `now` (schedules session timers).
-    fn activate(&mut self, now: Millis) -> CoordinatorOutput;
-    fn handle(&mut self, now: Millis, token: u64, request: GroupRequest) -> CoordinatorOutput;
-    fn tick(&mut self, now: Millis) -> CoordinatorOutput;
-    /// The outcome of appending batch `id`: `Ok` once it is in the log, or the append's error
-    /// (NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS).
-    fn append_completed(
-        &mut self,
-        now: Millis,
-        id: u64,
-        result: Result<(), ErrorCode>,
-    ) -> CoordinatorOutput;
-    /// Leadership moved away: requests parked in the core are answered (NOT_COORDINATOR).
-    fn unload(&mut self, now: Millis) -> CoordinatorOutput;
-    fn next_deadline(&self) -> Option<Millis>;
-}
-
-/// Builds the coordinator of `partition` (of `partitions`) at `now`. `member_id_seed` is unique
-/// to this broker and leader epoch, so member ids never repeat across coordinators.
-pub type CoordinatorFactory = fn(
-    now: Millis,
-    partition: u32,
-    partitions: u32,
-    member_id_seed: String,
-    cfg: &super::BrokerConfig,
-) -> Box<dyn GroupCoordinator>;
-
-/// The coordinator of this crate ([`crate::coordinator`]), configured from the broker's settings.
-pub fn coordinator_factory(
-    now: Millis,
-    partition: u32,
-    partitions: u32,
-    member_id_seed: String,
-    cfg: &super::BrokerConfig,
-) -> Box<dyn GroupCoordinator> {
-    let config = super::hosted::config(partition, partitions, member_id_seed, cfg);
-    Box::new(super::hosted::HostedCoordinator::new(config, now))
-}
-
 /// One hosted coordinator and what it is waiting for.
 struct Hosted {
-    core: Box<dyn GroupCoordinator>,
+    core: super::hosted::HostedCoordinator,
     /// Loading until this time (COORDINATOR_LOAD_IN_PROGRESS meanwhile).
     loading_until: Millis,
     /// Responses held until the high watermark reaches the offset.
@@ -403,13 +361,14 @@ impl Broker {
 
     /// Becomes coordinator for partition `p`: create, replay the log, load for a while.
     pub(super) fn host_coordinator(&mut self, now: Millis, p: u32) {
-        let Some(factory) = self.coordinator_factory else {
+        if !self.hosts_coordinators {
             return;
-        };
+        }
         let tp = TopicPartition::new(CONSUMER_OFFSETS, p);
         let epoch = self.replicas.get(&tp).map(|r| r.leader_epoch).unwrap_or(0);
         let seed = format!("b{}e{epoch}", self.id);
-        let mut core = factory(now, p, self.offsets_partitions(), seed, &self.cfg);
+        let config = super::hosted::config(p, self.offsets_partitions(), seed, &self.cfg);
+        let mut core = super::hosted::HostedCoordinator::new(config, now);
         let mut records = 0u64;
         if let Some(r) = self.replicas.get(&tp) {
             for o in r.log.log_start_offset()..r.log.log_end_offset() {

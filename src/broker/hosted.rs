@@ -15,7 +15,7 @@
 //!   left. An accepted OffsetCommit (its records handed to the host) is `CommitApplied`, an
 //!   answered OffsetFetch `OffsetsServed`.
 
-use super::groups::{CoordinatorOutput, GroupCoordinator, GroupRequest};
+use super::groups::{CoordinatorOutput, GroupRequest};
 use crate::coordinator::{self as core, api, CoordinatorConfig, CoordinatorRecord, RequestToken};
 use crate::history::EventKind;
 use crate::protocol::group::*;
@@ -152,15 +152,18 @@ impl HostedCoordinator {
     }
 }
 
-impl GroupCoordinator for HostedCoordinator {
-    fn replay(&mut self, key: &str, value: Option<&str>) {
+/// What the broker drives (`groups::GroupHost`): load, requests, timers, append outcomes, unload.
+impl HostedCoordinator {
+    /// Applies one record of the partition while loading.
+    pub fn replay(&mut self, key: &str, value: Option<&str>) {
         if let Some(record) = CoordinatorRecord::from_key_value(key, value) {
             self.core.replay(&record);
         }
     }
 
+    /// Loading is over: the coordinator becomes active at `now` (schedules session timers).
     /// Every loaded group is announced, changed or not: a new coordinator speaks for it now.
-    fn activate(&mut self, now: Millis) -> CoordinatorOutput {
+    pub fn activate(&mut self, now: Millis) -> CoordinatorOutput {
         let out = self.core.complete_loading(now);
         let mut events = Vec::new();
         for id in self.core.group_ids() {
@@ -174,7 +177,7 @@ impl GroupCoordinator for HostedCoordinator {
         result
     }
 
-    fn handle(&mut self, now: Millis, token: u64, request: GroupRequest) -> CoordinatorOutput {
+    pub fn handle(&mut self, now: Millis, token: u64, request: GroupRequest) -> CoordinatorOutput {
         let mut result = self.tick(now);
         let out = self
             .core
@@ -191,13 +194,15 @@ impl GroupCoordinator for HostedCoordinator {
         result
     }
 
-    fn tick(&mut self, now: Millis) -> CoordinatorOutput {
+    pub fn tick(&mut self, now: Millis) -> CoordinatorOutput {
         let due = self.core.next_deadline().is_some_and(|d| d <= now);
         let out = self.core.tick(now);
         self.output(out, if due { Touched::All } else { Touched::Nothing })
     }
 
-    fn append_completed(
+    /// The outcome of appending batch `id`: `Ok` once it is in the log, or the append's error
+    /// (NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS).
+    pub fn append_completed(
         &mut self,
         now: Millis,
         id: u64,
@@ -207,14 +212,15 @@ impl GroupCoordinator for HostedCoordinator {
         self.output(out, Touched::All)
     }
 
-    fn unload(&mut self, now: Millis) -> CoordinatorOutput {
+    /// Leadership moved away: requests parked in the core are answered (NOT_COORDINATOR).
+    pub fn unload(&mut self, now: Millis) -> CoordinatorOutput {
         let out = self.core.unload(now, core::PartitionStatus::NotCoordinator);
         // The groups leave with this coordinator; its successor announces them when it loads.
         self.announced.clear();
         self.output(out, Touched::Nothing)
     }
 
-    fn next_deadline(&self) -> Option<Millis> {
+    pub fn next_deadline(&self) -> Option<Millis> {
         self.core.next_deadline()
     }
 }

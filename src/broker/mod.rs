@@ -98,7 +98,8 @@ pub struct Broker {
     shutting_down: bool,
     wake_scheduled_at: Option<Millis>,
     groups: groups::GroupHost,
-    coordinator_factory: Option<groups::CoordinatorFactory>,
+    /// Hosts the group coordinators of the `__consumer_offsets` partitions it leads.
+    hosts_coordinators: bool,
 }
 
 impl Broker {
@@ -143,7 +144,7 @@ impl Broker {
             shutting_down: false,
             wake_scheduled_at: None,
             groups: groups::GroupHost::default(),
-            coordinator_factory: None,
+            hosts_coordinators: false,
         };
         broker.start_periodic_timers(now);
         broker.send_heartbeat(now, out);
@@ -218,9 +219,9 @@ impl Broker {
         self.send_heartbeat(now, out);
     }
 
-    /// Lets this broker host group coordinators built by `factory`.
-    pub fn with_coordinators(mut self, factory: groups::CoordinatorFactory) -> Self {
-        self.coordinator_factory = Some(factory);
+    /// Lets this broker host group coordinators (brokers in unit tests host none).
+    pub fn with_coordinators(mut self) -> Self {
+        self.hosts_coordinators = true;
         self
     }
 

@@ -152,8 +152,7 @@ fn start_core(world: &World, id: NodeId, now: Millis, out: &mut Effects) {
                 unreachable!("broker slots belong to brokers")
             };
             Slot::Broker(Box::new(
-                Broker::recover(b, world.broker_config.clone(), disk, now, out)
-                    .with_coordinators(crate::broker::groups::coordinator_factory),
+                Broker::recover(b, world.broker_config.clone(), disk, now, out).with_coordinators(),
             ))
         }
         Slot::ProducerDown {
