@@ -479,6 +479,19 @@ impl Consumer {
         );
     }
 
+    /// Sends again a commit that failed with a retriable coordinator error, now that a
+    /// coordinator is known. An auto-commit is retried only in `poll()`, as Kafka's is (its
+    /// failure resets `nextAutoCommitTimer` to the retry backoff, and the next
+    /// `maybeAutoCommitOffsetsAsync` in `poll()` commits the positions of that moment): while a
+    /// batch is being processed its position is not yet consumed, so it is owed until then.
+    pub(super) fn retry_commit(&mut self, now: Millis, purpose: CommitPurpose, out: &mut Effects) {
+        if purpose == CommitPurpose::Auto && self.app.stage != Stage::Polling {
+            self.app.auto_commit_owed = true;
+            return;
+        }
+        self.commit_positions(now, purpose, out);
+    }
+
     fn commit_finished(&mut self, now: Millis, purpose: CommitPurpose) {
         self.app.commit_attempts = 0;
         match purpose {

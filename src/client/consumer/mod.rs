@@ -192,7 +192,7 @@ impl Consumer {
         self.drive_membership(now, out);
         if self.coordinator.is_some() {
             if let Some(purpose) = self.pending_commit_retry.take() {
-                self.commit_positions(now, purpose, out);
+                self.retry_commit(now, purpose, out);
             }
         }
         self.drive_app(now, out);
