@@ -15,7 +15,7 @@
 //!   left. An accepted OffsetCommit (its records handed to the host) is `CommitApplied`, an
 //!   answered OffsetFetch `OffsetsServed`.
 
-use super::groups::{CoordinatorOutput, GroupRequest};
+use super::groups::CoordinatorOutput;
 use crate::coordinator::{self as core, api, CoordinatorConfig, CoordinatorRecord, RequestToken};
 use crate::history::EventKind;
 use crate::protocol::group::*;

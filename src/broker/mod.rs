@@ -349,32 +349,7 @@ impl Broker {
                 out,
                 Response::FindCoordinator(self.handle_find_coordinator(&req)),
             ),
-            Request::JoinGroup(r) => {
-                self.handle_group_request(now, from, corr, groups::GroupRequest::JoinGroup(r), out)
-            }
-            Request::SyncGroup(r) => {
-                self.handle_group_request(now, from, corr, groups::GroupRequest::SyncGroup(r), out)
-            }
-            Request::Heartbeat(r) => {
-                self.handle_group_request(now, from, corr, groups::GroupRequest::Heartbeat(r), out)
-            }
-            Request::LeaveGroup(r) => {
-                self.handle_group_request(now, from, corr, groups::GroupRequest::LeaveGroup(r), out)
-            }
-            Request::OffsetCommit(r) => self.handle_group_request(
-                now,
-                from,
-                corr,
-                groups::GroupRequest::OffsetCommit(r),
-                out,
-            ),
-            Request::OffsetFetch(r) => self.handle_group_request(
-                now,
-                from,
-                corr,
-                groups::GroupRequest::OffsetFetch(r),
-                out,
-            ),
+            Request::Group(r) => self.handle_group_request(now, from, corr, r, out),
             Request::BrokerHeartbeat(_) | Request::AlterPartition(_) => {
                 tracing::debug!(
                     broker = self.id,

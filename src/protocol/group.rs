@@ -3,6 +3,7 @@
 //! OffsetFetch. Protocol metadata and assignments are opaque strings to the coordinator, as the
 //! bytes are in Kafka; the consumer encodes its subscription and assignments as JSON.
 
+use super::message::Response;
 use super::{ErrorCode, TopicPartition};
 use serde::{Deserialize, Serialize};
 
@@ -147,4 +148,81 @@ pub struct Subscription {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assignment {
     pub partitions: Vec<TopicPartition>,
+}
+
+/// A group API request of the classic protocol, as a consumer sends it and a coordinator takes
+/// it (one variant of [`Request`](super::message::Request), so that the broker hands it on whole).
+#[derive(Clone, Debug)]
+pub enum GroupRequest {
+    JoinGroup(JoinGroupRequest),
+    SyncGroup(SyncGroupRequest),
+    Heartbeat(HeartbeatRequest),
+    LeaveGroup(LeaveGroupRequest),
+    OffsetCommit(OffsetCommitRequest),
+    OffsetFetch(OffsetFetchRequest),
+}
+
+impl GroupRequest {
+    pub fn group_id(&self) -> &str {
+        match self {
+            GroupRequest::JoinGroup(r) => &r.group_id,
+            GroupRequest::SyncGroup(r) => &r.group_id,
+            GroupRequest::Heartbeat(r) => &r.group_id,
+            GroupRequest::LeaveGroup(r) => &r.group_id,
+            GroupRequest::OffsetCommit(r) => &r.group_id,
+            GroupRequest::OffsetFetch(r) => &r.group_id,
+        }
+    }
+
+    /// The response Kafka gives this request with `error` and nothing else.
+    pub fn error_response(&self, error: ErrorCode) -> Response {
+        match self {
+            GroupRequest::JoinGroup(r) => Response::JoinGroup(JoinGroupResponse {
+                error,
+                generation_id: NO_GENERATION,
+                protocol_name: None,
+                leader: String::new(),
+                member_id: r.member_id.clone(),
+                members: Vec::new(),
+                skip_assignment: false,
+            }),
+            GroupRequest::SyncGroup(_) => Response::SyncGroup(SyncGroupResponse {
+                error,
+                assignment: String::new(),
+            }),
+            GroupRequest::Heartbeat(_) => Response::Heartbeat(HeartbeatResponse { error }),
+            GroupRequest::LeaveGroup(_) => Response::LeaveGroup(LeaveGroupResponse {
+                error,
+                members: Vec::new(),
+            }),
+            GroupRequest::OffsetCommit(r) => Response::OffsetCommit(OffsetCommitResponse {
+                partitions: r.offsets.iter().map(|o| (o.0.clone(), error)).collect(),
+            }),
+            GroupRequest::OffsetFetch(_) => Response::OffsetFetch(OffsetFetchResponse {
+                error,
+                partitions: Vec::new(),
+            }),
+        }
+    }
+
+    /// Kafka's API name, for traces.
+    pub fn api_name(&self) -> &'static str {
+        match self {
+            GroupRequest::JoinGroup(_) => "JoinGroup",
+            GroupRequest::SyncGroup(_) => "SyncGroup",
+            GroupRequest::Heartbeat(_) => "Heartbeat",
+            GroupRequest::LeaveGroup(_) => "LeaveGroup",
+            GroupRequest::OffsetCommit(_) => "OffsetCommit",
+            GroupRequest::OffsetFetch(_) => "OffsetFetch",
+        }
+    }
+
+    /// Kafka's answer while the coordinator loads (`validateGroupStatus`).
+    pub fn loading_response(&self) -> Response {
+        match self {
+            GroupRequest::SyncGroup(_) => self.error_response(ErrorCode::RebalanceInProgress),
+            GroupRequest::Heartbeat(_) => self.error_response(ErrorCode::None),
+            _ => self.error_response(ErrorCode::CoordinatorLoadInProgress),
+        }
+    }
 }

@@ -40,12 +40,8 @@ pub enum Request {
     ListOffsets(ListOffsetsRequest),
     OffsetsForLeaderEpoch(OffsetsForLeaderEpochRequest),
     FindCoordinator(FindCoordinatorRequest),
-    JoinGroup(JoinGroupRequest),
-    SyncGroup(SyncGroupRequest),
-    Heartbeat(HeartbeatRequest),
-    LeaveGroup(LeaveGroupRequest),
-    OffsetCommit(OffsetCommitRequest),
-    OffsetFetch(OffsetFetchRequest),
+    /// JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch.
+    Group(GroupRequest),
 }
 
 #[derive(Clone, Debug)]
@@ -79,12 +75,7 @@ impl Request {
             Request::ListOffsets(_) => "ListOffsets",
             Request::OffsetsForLeaderEpoch(_) => "OffsetsForLeaderEpoch",
             Request::FindCoordinator(_) => "FindCoordinator",
-            Request::JoinGroup(_) => "JoinGroup",
-            Request::SyncGroup(_) => "SyncGroup",
-            Request::Heartbeat(_) => "Heartbeat",
-            Request::LeaveGroup(_) => "LeaveGroup",
-            Request::OffsetCommit(_) => "OffsetCommit",
-            Request::OffsetFetch(_) => "OffsetFetch",
+            Request::Group(g) => g.api_name(),
         }
     }
 }

@@ -198,7 +198,7 @@ impl Consumer {
                     now,
                     NodeId::Broker(c),
                     Inflight::OffsetFetch(unknown),
-                    Request::OffsetFetch(req),
+                    Request::Group(GroupRequest::OffsetFetch(req)),
                     out,
                 );
             }
@@ -474,7 +474,7 @@ impl Consumer {
             now,
             NodeId::Broker(c),
             kind,
-            Request::OffsetCommit(req),
+            Request::Group(GroupRequest::OffsetCommit(req)),
             out,
         );
     }

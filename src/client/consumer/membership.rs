@@ -217,7 +217,7 @@ impl Consumer {
             now,
             NodeId::Broker(coordinator),
             Inflight::JoinGroup,
-            Request::JoinGroup(req),
+            Request::Group(GroupRequest::JoinGroup(req)),
             out,
         );
     }
@@ -402,7 +402,7 @@ impl Consumer {
             now,
             NodeId::Broker(coordinator),
             Inflight::SyncGroup,
-            Request::SyncGroup(req),
+            Request::Group(GroupRequest::SyncGroup(req)),
             out,
         );
     }
@@ -538,7 +538,7 @@ impl Consumer {
             now,
             NodeId::Broker(coordinator),
             Inflight::Heartbeat(sent),
-            Request::Heartbeat(req),
+            Request::Group(GroupRequest::Heartbeat(req)),
             out,
         );
     }
@@ -605,7 +605,7 @@ impl Consumer {
                 now,
                 NodeId::Broker(coordinator),
                 Inflight::LeaveGroup,
-                Request::LeaveGroup(req),
+                Request::Group(GroupRequest::LeaveGroup(req)),
                 out,
             );
         }

@@ -266,8 +266,8 @@ mod tests {
     use super::*;
     use crate::history::EventKind;
     use crate::protocol::group::{
-        FindCoordinatorResponse, JoinGroupMember, JoinGroupResponse, SyncGroupResponse,
-        NO_GENERATION,
+        FindCoordinatorResponse, GroupRequest, JoinGroupMember, JoinGroupResponse,
+        SyncGroupResponse, NO_GENERATION,
     };
     use crate::protocol::message::{MetadataResponse, PartitionMetadata, Response};
     use crate::protocol::ErrorCode;
@@ -313,7 +313,10 @@ mod tests {
         c.tick(0, &mut start);
         let find = sent(&start, |r| matches!(r, Request::FindCoordinator(_))).expect("find");
         let out = respond(c, 1, find, found());
-        let join = sent(&out, |r| matches!(r, Request::JoinGroup(_))).expect("join");
+        let join = sent(&out, |r| {
+            matches!(r, Request::Group(GroupRequest::JoinGroup(_)))
+        })
+        .expect("join");
         (start, join)
     }
 
@@ -342,13 +345,23 @@ mod tests {
 
         c.coordinator = None; // e.g. a commit answered NOT_COORDINATOR meanwhile
         let out = respond(&mut c, 2, join, joined(Vec::new()));
-        assert_eq!(sent(&out, |r| matches!(r, Request::SyncGroup(_))), None);
+        assert_eq!(
+            sent(&out, |r| matches!(
+                r,
+                Request::Group(GroupRequest::SyncGroup(_))
+            )),
+            None
+        );
         assert_eq!(c.member.state, State::Unjoined);
         assert!(c.member.rejoin_needed);
 
         let find = sent(&out, |r| matches!(r, Request::FindCoordinator(_))).expect("find again");
         let out = respond(&mut c, 3, find, found());
-        assert!(sent(&out, |r| matches!(r, Request::JoinGroup(_))).is_some());
+        assert!(sent(&out, |r| matches!(
+            r,
+            Request::Group(GroupRequest::JoinGroup(_))
+        ))
+        .is_some());
         assert_eq!(c.member.member_id, "m-1");
     }
 
@@ -377,7 +390,13 @@ mod tests {
         assert_eq!(c.member.state, State::Unjoined);
         assert_eq!(c.coordinator, None, "the coordinator is marked unknown");
         let late = respond(&mut c, deadline + 1, join, joined(Vec::new()));
-        assert_eq!(sent(&late, |r| matches!(r, Request::SyncGroup(_))), None);
+        assert_eq!(
+            sent(&late, |r| matches!(
+                r,
+                Request::Group(GroupRequest::SyncGroup(_))
+            )),
+            None
+        );
     }
 
     /// A coordinator whose process dies closes its connections: the parked JoinGroup fails at
@@ -422,7 +441,10 @@ mod tests {
             metadata: subscription.into(),
         };
         let out = respond(&mut c, 2, join, joined(vec![member]));
-        let sync = sent(&out, |r| matches!(r, Request::SyncGroup(_))).expect("sync");
+        let sync = sent(&out, |r| {
+            matches!(r, Request::Group(GroupRequest::SyncGroup(_)))
+        })
+        .expect("sync");
         let synced = SyncGroupResponse {
             error: ErrorCode::None,
             assignment: r#"{"partitions":[]}"#.into(),
@@ -444,14 +466,21 @@ mod tests {
         };
         let out = respond(&mut c, 4, metadata, Response::Metadata(known));
         assert!(c.member.rejoin_needed);
-        assert!(sent(&out, |r| matches!(r, Request::JoinGroup(_))).is_some());
+        assert!(sent(&out, |r| matches!(
+            r,
+            Request::Group(GroupRequest::JoinGroup(_))
+        ))
+        .is_some());
     }
 
     /// Takes `c` through join and sync as the group's only member, assigned `t-0`.
     fn stable_owning_t0(c: &mut Consumer) {
         let (_, join) = start_joining(c);
         let out = respond(c, 2, join, joined(Vec::new()));
-        let sync = sent(&out, |r| matches!(r, Request::SyncGroup(_))).expect("sync");
+        let sync = sent(&out, |r| {
+            matches!(r, Request::Group(GroupRequest::SyncGroup(_)))
+        })
+        .expect("sync");
         let synced = SyncGroupResponse {
             error: ErrorCode::None,
             assignment: r#"{"partitions":[{"topic":"t","partition":0}]}"#.into(),
@@ -490,7 +519,9 @@ mod tests {
 
             let mut out = Effects::default();
             c.poll_timeout(10, &mut out);
-            let leave = sent(&out, |r| matches!(r, Request::LeaveGroup(_)));
+            let leave = sent(&out, |r| {
+                matches!(r, Request::Group(GroupRequest::LeaveGroup(_)))
+            });
             assert_eq!(leave.is_some(), !static_member, "static: {static_member}");
             assert!(
                 revoked(&out).is_empty(),
@@ -506,7 +537,7 @@ mod tests {
             assert!(c.member.owned.is_empty());
             assert!(sent(
                 &out,
-                |r| matches!(r, Request::JoinGroup(j) if j.member_id.is_empty())
+                |r| matches!(r, Request::Group(GroupRequest::JoinGroup(j)) if j.member_id.is_empty())
             )
             .is_some());
         }
@@ -525,12 +556,19 @@ mod tests {
         stable_owning_t0(&mut c);
         let mut out = Effects::default();
         c.heartbeat_due(5, &mut out);
-        let heartbeat = sent(&out, |r| matches!(r, Request::Heartbeat(_))).expect("heartbeat");
+        let heartbeat = sent(&out, |r| {
+            matches!(r, Request::Group(GroupRequest::Heartbeat(_)))
+        })
+        .expect("heartbeat");
 
         c.poll_timeout(10, &mut Effects::default());
         let mut out = Effects::default();
         c.tick(11, &mut out);
-        assert!(sent(&out, |r| matches!(r, Request::JoinGroup(_))).is_some());
+        assert!(sent(&out, |r| matches!(
+            r,
+            Request::Group(GroupRequest::JoinGroup(_))
+        ))
+        .is_some());
         assert_eq!(c.member.state, State::Joining);
 
         let stale = Response::Heartbeat(crate::protocol::group::HeartbeatResponse {
@@ -538,7 +576,13 @@ mod tests {
         });
         let out = respond(&mut c, 12, heartbeat, stale);
         assert_eq!(c.member.state, State::Joining, "still joining");
-        assert_eq!(sent(&out, |r| matches!(r, Request::JoinGroup(_))), None);
+        assert_eq!(
+            sent(&out, |r| matches!(
+                r,
+                Request::Group(GroupRequest::JoinGroup(_))
+            )),
+            None
+        );
     }
 
     /// The same answer to a heartbeat of the member's current generation resets it, as Kafka's
@@ -549,7 +593,10 @@ mod tests {
         stable_owning_t0(&mut c);
         let mut out = Effects::default();
         c.heartbeat_due(5, &mut out);
-        let heartbeat = sent(&out, |r| matches!(r, Request::Heartbeat(_))).expect("heartbeat");
+        let heartbeat = sent(&out, |r| {
+            matches!(r, Request::Group(GroupRequest::Heartbeat(_)))
+        })
+        .expect("heartbeat");
         let current = Response::Heartbeat(crate::protocol::group::HeartbeatResponse {
             error: ErrorCode::UnknownMemberId,
         });
@@ -557,7 +604,7 @@ mod tests {
         assert_eq!(c.member.generation, NO_GENERATION);
         assert!(sent(
             &out,
-            |r| matches!(r, Request::JoinGroup(j) if j.member_id.is_empty())
+            |r| matches!(r, Request::Group(GroupRequest::JoinGroup(j)) if j.member_id.is_empty())
         )
         .is_some());
     }
