@@ -733,3 +733,65 @@ impl Consumer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::membership::State;
+    use super::*;
+    use crate::protocol::group::GroupRequest;
+
+    /// An auto-committing member of generation 1 that owns `t-0` at position 8, coordinator b1,
+    /// in `stage`.
+    fn member_at_8(stage: Stage) -> Consumer {
+        let cfg: GroupConfig =
+            toml::from_str("id = \"g\"\ntopics = [\"t\"]\nconsumers = 1\ncommit = \"auto\"")
+                .expect("config");
+        let mut c = Consumer::new(1, 1, cfg, 3);
+        let tp = TopicPartition::new("t", 0);
+        c.member.generation = 1;
+        c.member.member_id = "m-1".into();
+        c.member.state = State::Stable;
+        c.member.owned.insert(tp.clone());
+        c.app.positions.insert(tp, Position::At(8));
+        c.app.stage = stage;
+        c.coordinator = Some(1);
+        c
+    }
+
+    /// The offsets of every OffsetCommit in `out`.
+    fn commits(out: &Effects) -> Vec<Vec<u64>> {
+        out.sends
+            .iter()
+            .filter_map(|(_, m)| match m {
+                Message::Request {
+                    body: Request::Group(GroupRequest::OffsetCommit(r)),
+                    ..
+                } => Some(r.offsets.iter().map(|o| o.1).collect()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// group-two-groups --swarm 2400068: an auto-commit that timed out was sent again when the
+    /// coordinator was found, in the middle of a batch, and committed the batch's position
+    /// before the batch was processed. Kafka retries it only in a later `poll()`.
+    #[test]
+    fn a_failed_auto_commit_is_retried_in_poll_never_during_a_batch() {
+        let mut processing = member_at_8(Stage::Processing);
+        let mut out = Effects::default();
+        processing.retry_commit(10, CommitPurpose::Auto, &mut out);
+        assert!(commits(&out).is_empty(), "nothing while the batch runs");
+        assert!(processing.app.auto_commit_owed, "owed to the next poll()");
+
+        let mut polling = member_at_8(Stage::Polling);
+        let mut out = Effects::default();
+        polling.retry_commit(10, CommitPurpose::Auto, &mut out);
+        assert_eq!(commits(&out), [[8]]);
+
+        // A commitSync the application waits on is sent again at once.
+        let mut committing = member_at_8(Stage::Committing);
+        let mut out = Effects::default();
+        committing.retry_commit(10, CommitPurpose::AfterProcessing, &mut out);
+        assert_eq!(commits(&out), [[8]]);
+    }
+}
