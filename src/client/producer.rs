@@ -16,7 +16,9 @@ use crate::config::{AcksConfig, ProducerConfig};
 use crate::effects::Effects;
 use crate::history::EventKind;
 use crate::protocol::message::*;
-use crate::protocol::{ErrorCode, Millis, NodeId, Payload, ProducedValue, TopicPartition};
+use crate::protocol::{
+    ErrorCode, Millis, NodeId, Payload, ProducedValue, TopicName, TopicPartition,
+};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -59,7 +61,8 @@ enum Inflight {
 pub struct Producer {
     index: u32,
     cfg: ProducerConfig,
-    tp_topic: String,
+    /// The topic's name, shared by every partition this producer names.
+    tp_topic: TopicName,
     partitions: u32,
     stop_ms: Millis,
     /// Records are spaced from here: record `origin_seq + k` is due at `origin_ms + k / rate`.
@@ -125,7 +128,7 @@ impl Producer {
         net.timers.schedule(cfg.start_ms, Timer::NextRecord);
         Producer {
             index,
-            tp_topic: cfg.topic.clone(),
+            tp_topic: crate::protocol::topic_name(&cfg.topic),
             cfg,
             partitions,
             stop_ms,
@@ -339,7 +342,7 @@ impl Producer {
     }
 
     fn refresh_metadata(&mut self, now: Millis, out: &mut Effects) {
-        let topics = vec![self.tp_topic.clone()];
+        let topics = vec![self.tp_topic.to_string()];
         self.net
             .refresh_metadata(now, self.cfg.retry_backoff_ms, topics, out);
     }

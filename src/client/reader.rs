@@ -14,7 +14,7 @@ use crate::config::{OffsetReset, ReaderConfig};
 use crate::effects::Effects;
 use crate::history::EventKind;
 use crate::protocol::message::*;
-use crate::protocol::{BrokerId, ErrorCode, Millis, NodeId, TopicPartition};
+use crate::protocol::{BrokerId, ErrorCode, Millis, NodeId, TopicName, TopicPartition};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Pause after an error before trying a partition again (`retry.backoff.ms`).
@@ -55,6 +55,8 @@ enum Inflight {
 
 pub struct Reader {
     cfg: ReaderConfig,
+    /// The topic's name, shared by every partition this reader names.
+    topic: TopicName,
     /// Broken variant (tests only): advance one offset too far after each poll.
     pub skips_after_poll: bool,
     positions: BTreeMap<u32, Position>,
@@ -75,6 +77,7 @@ impl Reader {
         net.wake(0);
         Reader {
             skips_after_poll: false,
+            topic: crate::protocol::topic_name(&cfg.topic),
             cfg,
             positions,
             backoff_until: BTreeMap::new(),
@@ -92,7 +95,7 @@ impl Reader {
     }
 
     fn tp(&self, partition: u32) -> TopicPartition {
-        TopicPartition::new(self.cfg.topic.clone(), partition)
+        TopicPartition::new(self.topic.clone(), partition)
     }
 
     pub fn tick(&mut self, now: Millis, out: &mut Effects) {
