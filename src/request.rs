@@ -4,8 +4,9 @@
 //! Kafka keeps this in `NetworkClient` and its `InFlightRequests`: every request gets the next
 //! correlation id of the connection's client, `request.timeout.ms` after sending it is failed
 //! (`NetworkClient.handleTimedOutRequests`), and a response is matched back by that id
-//! (`NetworkClient.handleCompletedReceives`). Every role here (producer, reader, group consumer,
-//! broker) keeps one [`InFlightRequests`], with its own `K` saying what each request was for.
+//! (`NetworkClient.handleCompletedReceives`). The broker keeps one [`InFlightRequests`] for its
+//! requests to the controller and to leaders; the clients keep theirs inside
+//! [`crate::client::network::NetworkClient`]. `K` says what each request was for.
 //!
 //! The request timeout is one of the role's own timers: the role's timer queue is passed in, so
 //! that timeouts fire in deadline order among the role's other timers, and the role names the

@@ -7,8 +7,7 @@
 //! Kafka does); on losing leadership it drops it and parked requests get NOT_COORDINATOR.
 //!
 //! The coordinator is [`crate::coordinator::GroupCoordinator`], the core `kafkasim script` tests,
-//! behind the adapter [`super::hosted::HostedCoordinator`] (the one implementation; the broker
-//! holds it directly).
+//! behind the adapter [`super::hosted::HostedCoordinator`], which the broker holds directly.
 //!
 //! Append-then-respond: a coordinator step returns record batches and responses; each batch is
 //! appended to the partition as a leader append with acks=all, and the responses of that step are

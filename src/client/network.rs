@@ -119,6 +119,8 @@ impl<K, T: ClientTimer> NetworkClient<K, T> {
                     self.metadata.update(now, &resp);
                     Arrival::MetadataUpdated
                 }
+                // Never sent: a broker answers Metadata with Metadata. Were it to happen, the
+                // refresh is over and may go again.
                 _ => {
                     self.metadata.in_flight = false;
                     Arrival::Nothing

@@ -31,7 +31,7 @@ pub const UNDEFINED_OFFSET: i64 = -1;
 pub type Millis = u64;
 
 /// A topic partition, ordered by topic then partition (as Kafka's assignors sort them).
-#[derive(Clone, Debug, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TopicPartition {
     pub topic: TopicName,
     pub partition: u32,
@@ -48,6 +48,14 @@ impl PartialEq for TopicPartition {
 }
 
 impl Eq for TopicPartition {}
+
+/// The text and the partition, as derived (equal partitions have equal text).
+impl std::hash::Hash for TopicPartition {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.topic.hash(state);
+        self.partition.hash(state);
+    }
+}
 
 impl PartialOrd for TopicPartition {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {

@@ -486,6 +486,8 @@ impl Consumer {
     /// batch is being processed its position is not yet consumed, so it is owed until then.
     pub(super) fn retry_commit(&mut self, now: Millis, purpose: CommitPurpose, out: &mut Effects) {
         if purpose == CommitPurpose::Auto && self.app.stage != Stage::Polling {
+            // A new commit when it goes: its attempts start again.
+            self.app.commit_attempts = 0;
             self.app.auto_commit_owed = true;
             return;
         }
@@ -527,7 +529,17 @@ impl Consumer {
             } else {
                 Stage::Committing
             };
-            self.pending_commit_retry = Some(purpose);
+            if purpose == CommitPurpose::Auto
+                && self
+                    .pending_commit_retry
+                    .is_some_and(|p| p != CommitPurpose::Auto)
+            {
+                // A commit the application waits on keeps the one retry slot; the auto-commit
+                // is owed to the next `poll()`.
+                self.app.auto_commit_owed = true;
+            } else {
+                self.pending_commit_retry = Some(purpose);
+            }
             self.wake(now + RETRY_BACKOFF_MS);
             return;
         }
@@ -578,7 +590,11 @@ impl Consumer {
     }
 
     pub(super) fn auto_commit_due(&mut self, now: Millis, out: &mut Effects) {
-        self.app.auto_commit_timer = None;
+        // Kafka has one `nextAutoCommitTimer`: an owed commit (not this timer firing) restarts
+        // it rather than adding a second one.
+        if let Some(t) = self.app.auto_commit_timer.take() {
+            self.net.timers.cancel(t);
+        }
         if self.app.stage != Stage::Polling {
             // Processing or committing: the application is not in `poll()`, where Kafka's
             // `maybeAutoCommitOffsetsAsync` runs.
@@ -751,6 +767,7 @@ mod tests {
         c.member.generation = 1;
         c.member.member_id = "m-1".into();
         c.member.state = State::Stable;
+        c.member.rejoin_needed = false;
         c.member.owned.insert(tp.clone());
         c.app.positions.insert(tp, Position::At(8));
         c.app.stage = stage;
@@ -787,6 +804,21 @@ mod tests {
         let mut out = Effects::default();
         polling.retry_commit(10, CommitPurpose::Auto, &mut out);
         assert_eq!(commits(&out), [[8]]);
+
+        // Back in poll(), the owed commit goes and restarts the one auto-commit timer (the one
+        // armed before the batch must not keep running beside it).
+        let mut out = Effects::default();
+        processing.ensure_auto_commit_timer(0);
+        processing.app.stage = Stage::Polling;
+        processing.drive_app(20, &mut out);
+        assert_eq!(commits(&out), [[8]]);
+        let mut auto_commits = Vec::new();
+        while let Some(t) = processing.net.timers.pop_due(20_000) {
+            if t == Timer::AutoCommit {
+                auto_commits.push(t);
+            }
+        }
+        assert_eq!(auto_commits.len(), 1, "one nextAutoCommitTimer");
 
         // A commitSync the application waits on is sent again at once.
         let mut committing = member_at_8(Stage::Committing);
