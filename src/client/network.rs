@@ -86,12 +86,24 @@ impl<K, T: ClientTimer> NetworkClient<K, T> {
         body: Request,
         out: &mut Effects,
     ) {
+        self.send_pending(now, timeout_ms, to, Pending::Role(kind), body, out);
+    }
+
+    fn send_pending(
+        &mut self,
+        now: Millis,
+        timeout_ms: Millis,
+        to: NodeId,
+        pending: Pending<K>,
+        body: Request,
+        out: &mut Effects,
+    ) {
         self.inflight.send(
             &mut self.timers,
             now + timeout_ms,
             T::request_timeout,
             to,
-            Pending::Role(kind),
+            pending,
             body,
             out,
         );
@@ -154,15 +166,9 @@ impl<K, T: ClientTimer> NetworkClient<K, T> {
         match self.metadata.refresh(now, backoff_ms, topics) {
             Refresh::Send(broker, req) => {
                 let timeout = self.request_timeout_ms;
-                self.inflight.send(
-                    &mut self.timers,
-                    now + timeout,
-                    T::request_timeout,
-                    NodeId::Broker(broker),
-                    Pending::Metadata,
-                    Request::Metadata(req),
-                    out,
-                );
+                let to = NodeId::Broker(broker);
+                let body = Request::Metadata(req);
+                self.send_pending(now, timeout, to, Pending::Metadata, body, out);
             }
             Refresh::RetryAt(at) => self.wake(at),
             Refresh::InFlight => {}
